@@ -1,0 +1,397 @@
+//! [`Config`]: every tunable of a connection, its defaults, and its validation.
+//!
+//! The defaults are the contract's (see the crate docs). Parameters interact:
+//!
+//! - the delay before retry *n* is `min(max_reconnection_delay,
+//!   min_reconnection_delay × reconnection_delay_grow_factor^(n-1))`, then jittered
+//!   down by up to `reconnection_jitter` of itself;
+//! - the retry count (and so the delay) resets only once a connection has stayed open
+//!   for `min_uptime`, so a server that accepts and then drops keeps the delay growing;
+//! - `connection_timeout` bounds each attempt, from the moment it starts (URL
+//!   resolution included) until the socket opens;
+//! - `heartbeat_timeout` only matters when `heartbeat_interval` is set.
+
+use core::fmt;
+use core::time::Duration;
+
+/// The settings of one reconnecting socket.
+///
+/// Build it from [`Config::default`] and change the fields you need:
+///
+/// ```
+/// use std::time::Duration;
+/// use steadysocket::Config;
+///
+/// let mut config = Config::default();
+/// config.max_retries = Some(10);
+/// config.heartbeat_interval = Some(Duration::from_secs(15));
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Delay before the first retry (default 1 s).
+    pub min_reconnection_delay: Duration,
+    /// Upper bound of any retry delay, and the wait after a 1013 close (default 30 s).
+    pub max_reconnection_delay: Duration,
+    /// Growth of the delay per retry, at least 1 (default 1.5).
+    pub reconnection_delay_grow_factor: f64,
+    /// Fraction in `[0, 1]` by which each delay is randomly shortened (default 0.5).
+    /// Zero makes the schedule exact.
+    pub reconnection_jitter: f64,
+    /// Time an attempt may take before it is abandoned (default 4 s).
+    pub connection_timeout: Duration,
+    /// Time a connection must stay open before the retry count resets (default 5 s).
+    pub min_uptime: Duration,
+    /// Retries allowed after the first attempt before stopping; `None` is unlimited
+    /// (the default). `Some(n)` allows `n + 1` attempts in all.
+    pub max_retries: Option<u32>,
+    /// Most messages the send queue holds while not open (default 1024).
+    pub max_enqueued_messages: usize,
+    /// Most bytes the send queue holds while not open (default 16 MiB).
+    pub max_enqueued_bytes: usize,
+    /// Longest wait for the close handshake after `close()` (default 1 s).
+    pub close_timeout: Duration,
+    /// Server close codes that stop reconnecting for good (default none). (A
+    /// `should_reconnect` predicate, which runs user code, lives in the driver: see
+    /// [`Machine::handle_close_and_stop`](super::Machine::handle_close_and_stop).)
+    pub stop_on_close_codes: Vec<u16>,
+    /// Inbound silence after which a heartbeat message is sent; `None` (the default)
+    /// turns the heartbeat off.
+    pub heartbeat_interval: Option<Duration>,
+    /// Time after a heartbeat message within which *something* must arrive (default 10 s).
+    pub heartbeat_timeout: Duration,
+    /// The text sent as heartbeat (default `"ping"`).
+    pub heartbeat_message: String,
+    /// Inbound text that answers the heartbeat and is not delivered (default `"pong"`).
+    pub heartbeat_response: String,
+    /// Do not connect until `reconnect()` is called (default `false`).
+    pub start_closed: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            min_reconnection_delay: Duration::from_millis(1000),
+            max_reconnection_delay: Duration::from_millis(30_000),
+            reconnection_delay_grow_factor: 1.5,
+            reconnection_jitter: 0.5,
+            connection_timeout: Duration::from_millis(4000),
+            min_uptime: Duration::from_millis(5000),
+            max_retries: None,
+            max_enqueued_messages: 1024,
+            max_enqueued_bytes: 16 * 1024 * 1024,
+            close_timeout: Duration::from_millis(1000),
+            stop_on_close_codes: Vec::new(),
+            heartbeat_interval: None,
+            heartbeat_timeout: Duration::from_millis(10_000),
+            heartbeat_message: "ping".to_owned(),
+            heartbeat_response: "pong".to_owned(),
+            start_closed: false,
+        }
+    }
+}
+
+/// The option a [`ConfigError`] is about, with its Rust and JS spellings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+#[allow(missing_docs)] // each variant is the option of the same name
+pub enum Field {
+    MinReconnectionDelay,
+    MaxReconnectionDelay,
+    ReconnectionDelayGrowFactor,
+    ReconnectionJitter,
+    ConnectionTimeout,
+    MinUptime,
+    MaxRetries,
+    MaxEnqueuedMessages,
+    MaxEnqueuedBytes,
+    CloseTimeout,
+    StopOnCloseCodes,
+    HeartbeatInterval,
+    HeartbeatTimeout,
+    HeartbeatMessage,
+    HeartbeatResponse,
+}
+
+impl Field {
+    /// The field's name on [`Config`].
+    #[must_use]
+    pub fn rust_name(self) -> &'static str {
+        self.names().0
+    }
+
+    /// The option's name in the JS `options` object.
+    #[must_use]
+    pub fn js_name(self) -> &'static str {
+        self.names().1
+    }
+
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Field::MinReconnectionDelay => ("min_reconnection_delay", "minReconnectionDelay"),
+            Field::MaxReconnectionDelay => ("max_reconnection_delay", "maxReconnectionDelay"),
+            Field::ReconnectionDelayGrowFactor => (
+                "reconnection_delay_grow_factor",
+                "reconnectionDelayGrowFactor",
+            ),
+            Field::ReconnectionJitter => ("reconnection_jitter", "reconnectionJitter"),
+            Field::ConnectionTimeout => ("connection_timeout", "connectionTimeout"),
+            Field::MinUptime => ("min_uptime", "minUptime"),
+            Field::MaxRetries => ("max_retries", "maxRetries"),
+            Field::MaxEnqueuedMessages => ("max_enqueued_messages", "maxEnqueuedMessages"),
+            Field::MaxEnqueuedBytes => ("max_enqueued_bytes", "maxEnqueuedBytes"),
+            Field::CloseTimeout => ("close_timeout", "closeTimeout"),
+            Field::StopOnCloseCodes => ("stop_on_close_codes", "stopOnCloseCodes"),
+            Field::HeartbeatInterval => ("heartbeat_interval", "heartbeatInterval"),
+            Field::HeartbeatTimeout => ("heartbeat_timeout", "heartbeatTimeout"),
+            Field::HeartbeatMessage => ("heartbeat_message", "heartbeatMessage"),
+            Field::HeartbeatResponse => ("heartbeat_response", "heartbeatResponse"),
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.rust_name())
+    }
+}
+
+/// A [`Config`] value that cannot work, naming the field.
+///
+/// Fix the named field; nothing was started.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A number that must be finite is NaN or infinite (JS only: Rust durations are
+    /// always finite).
+    #[error("{field} must be a finite number, got {value}")]
+    NotFinite {
+        /// The option.
+        field: Field,
+        /// The value given.
+        value: f64,
+    },
+    /// A number that must not be negative is (JS only).
+    #[error("{field} must not be negative, got {value}")]
+    Negative {
+        /// The option.
+        field: Field,
+        /// The value given.
+        value: f64,
+    },
+    /// A duration that must be positive is zero.
+    #[error("{field} must be greater than zero")]
+    Zero {
+        /// The option.
+        field: Field,
+    },
+    /// `reconnection_delay_grow_factor` is below 1 (or not finite).
+    #[error("reconnection_delay_grow_factor must be a finite number >= 1, got {value}")]
+    GrowFactorBelowOne {
+        /// The value given.
+        value: f64,
+    },
+    /// `reconnection_jitter` is outside `[0, 1]` (or NaN).
+    #[error("reconnection_jitter must be between 0 and 1, got {value}")]
+    JitterOutOfRange {
+        /// The value given.
+        value: f64,
+    },
+    /// `min_reconnection_delay` is larger than `max_reconnection_delay`.
+    #[error("min_reconnection_delay ({min:?}) is larger than max_reconnection_delay ({max:?})")]
+    MinAboveMax {
+        /// The minimum given.
+        min: Duration,
+        /// The maximum given.
+        max: Duration,
+    },
+    /// A close code in `stop_on_close_codes` is not a valid close code (1000–4999).
+    #[error("stop_on_close_codes contains {code}, which is not a close code (1000-4999)")]
+    InvalidStopCode {
+        /// The code given.
+        code: u16,
+    },
+    /// A text that must not be empty is empty.
+    #[error("{field} must not be empty")]
+    Empty {
+        /// The option.
+        field: Field,
+    },
+}
+
+impl ConfigError {
+    /// The option this error is about.
+    #[must_use]
+    pub fn field(&self) -> Field {
+        match self {
+            ConfigError::NotFinite { field, .. }
+            | ConfigError::Negative { field, .. }
+            | ConfigError::Zero { field }
+            | ConfigError::Empty { field } => *field,
+            ConfigError::GrowFactorBelowOne { .. } => Field::ReconnectionDelayGrowFactor,
+            ConfigError::JitterOutOfRange { .. } => Field::ReconnectionJitter,
+            ConfigError::MinAboveMax { .. } => Field::MinReconnectionDelay,
+            ConfigError::InvalidStopCode { .. } => Field::StopOnCloseCodes,
+        }
+    }
+}
+
+impl Config {
+    /// Checks that the settings can work together.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found, naming its field: a growth factor below 1, a jitter
+    /// outside `[0, 1]`, a zero timeout, a minimum delay above the maximum, a stop code
+    /// outside 1000–4999, or an empty heartbeat text while the heartbeat is on.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let growth = self.reconnection_delay_grow_factor;
+        if !(growth.is_finite() && growth >= 1.0) {
+            return Err(ConfigError::GrowFactorBelowOne { value: growth });
+        }
+        let jitter = self.reconnection_jitter;
+        if !(0.0..=1.0).contains(&jitter) {
+            return Err(ConfigError::JitterOutOfRange { value: jitter });
+        }
+        if self.min_reconnection_delay > self.max_reconnection_delay {
+            return Err(ConfigError::MinAboveMax {
+                min: self.min_reconnection_delay,
+                max: self.max_reconnection_delay,
+            });
+        }
+        for (field, value) in [
+            (Field::ConnectionTimeout, self.connection_timeout),
+            (Field::CloseTimeout, self.close_timeout),
+            (Field::HeartbeatTimeout, self.heartbeat_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::Zero { field });
+            }
+        }
+        if let Some(interval) = self.heartbeat_interval {
+            if interval.is_zero() {
+                return Err(ConfigError::Zero {
+                    field: Field::HeartbeatInterval,
+                });
+            }
+            if self.heartbeat_message.is_empty() {
+                return Err(ConfigError::Empty {
+                    field: Field::HeartbeatMessage,
+                });
+            }
+        }
+        if let Some(&code) = self
+            .stop_on_close_codes
+            .iter()
+            .find(|c| !(1000..=4999).contains(*c))
+        {
+            return Err(ConfigError::InvalidStopCode { code });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::field_reassign_with_default)] // users outside the crate must write it so
+mod tests {
+    use super::*;
+
+    fn err(change: impl FnOnce(&mut Config)) -> ConfigError {
+        let mut c = Config::default();
+        change(&mut c);
+        c.validate().unwrap_err()
+    }
+
+    #[test]
+    fn the_defaults_are_the_contracts_and_valid() {
+        let c = Config::default();
+        assert_eq!(c.min_reconnection_delay, Duration::from_secs(1));
+        assert_eq!(c.max_reconnection_delay, Duration::from_secs(30));
+        assert!((c.reconnection_delay_grow_factor - 1.5).abs() < f64::EPSILON);
+        assert!((c.reconnection_jitter - 0.5).abs() < f64::EPSILON);
+        assert_eq!(c.connection_timeout, Duration::from_secs(4));
+        assert_eq!(c.min_uptime, Duration::from_secs(5));
+        assert_eq!(c.max_retries, None);
+        assert_eq!(c.max_enqueued_messages, 1024);
+        assert_eq!(c.max_enqueued_bytes, 16 << 20);
+        assert_eq!(c.close_timeout, Duration::from_secs(1));
+        assert_eq!(c.heartbeat_interval, None);
+        assert_eq!(c.heartbeat_timeout, Duration::from_secs(10));
+        assert_eq!(c.heartbeat_message, "ping");
+        assert_eq!(c.heartbeat_response, "pong");
+        assert!(!c.start_closed);
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_bad_value_is_rejected_naming_its_field() {
+        let e = err(|c| c.reconnection_delay_grow_factor = 0.9);
+        assert_eq!(e, ConfigError::GrowFactorBelowOne { value: 0.9 });
+        assert_eq!(e.field(), Field::ReconnectionDelayGrowFactor);
+        assert!(e.to_string().contains("reconnection_delay_grow_factor"));
+        let e = err(|c| c.reconnection_delay_grow_factor = f64::NAN);
+        assert_eq!(e.field(), Field::ReconnectionDelayGrowFactor);
+        let e = err(|c| c.reconnection_delay_grow_factor = f64::INFINITY);
+        assert_eq!(e.field(), Field::ReconnectionDelayGrowFactor);
+        let e = err(|c| c.reconnection_jitter = -0.1);
+        assert_eq!(e, ConfigError::JitterOutOfRange { value: -0.1 });
+        let e = err(|c| c.reconnection_jitter = f64::NAN);
+        assert_eq!(e.field(), Field::ReconnectionJitter);
+        assert_eq!(
+            err(|c| c.reconnection_jitter = 1.5).field(),
+            Field::ReconnectionJitter
+        );
+        let e = err(|c| c.min_reconnection_delay = Duration::from_secs(31));
+        assert_eq!(e.field(), Field::MinReconnectionDelay);
+        assert_eq!(
+            err(|c| c.connection_timeout = Duration::ZERO),
+            ConfigError::Zero {
+                field: Field::ConnectionTimeout
+            }
+        );
+        assert_eq!(
+            err(|c| c.close_timeout = Duration::ZERO).field(),
+            Field::CloseTimeout
+        );
+        assert_eq!(
+            err(|c| c.heartbeat_timeout = Duration::ZERO).field(),
+            Field::HeartbeatTimeout
+        );
+        assert_eq!(
+            err(|c| c.heartbeat_interval = Some(Duration::ZERO)).field(),
+            Field::HeartbeatInterval
+        );
+        let e = err(|c| {
+            c.heartbeat_interval = Some(Duration::from_secs(1));
+            c.heartbeat_message.clear();
+        });
+        assert_eq!(e.field(), Field::HeartbeatMessage);
+        assert_eq!(
+            err(|c| c.stop_on_close_codes = vec![4000, 999]),
+            ConfigError::InvalidStopCode { code: 999 }
+        );
+    }
+
+    #[test]
+    fn edge_values_that_can_work_are_accepted() {
+        let mut c = Config::default();
+        c.reconnection_delay_grow_factor = 1.0;
+        c.reconnection_jitter = 0.0;
+        c.min_reconnection_delay = Duration::ZERO;
+        c.max_reconnection_delay = Duration::ZERO;
+        c.max_enqueued_messages = 0;
+        c.max_retries = Some(0);
+        c.stop_on_close_codes = vec![1000, 4999];
+        assert_eq!(c.validate(), Ok(()));
+        c.reconnection_jitter = 1.0;
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_field_has_a_rust_and_a_js_name() {
+        assert_eq!(Field::MaxRetries.js_name(), "maxRetries");
+        assert_eq!(Field::MaxRetries.rust_name(), "max_retries");
+        assert_eq!(Field::MinUptime.to_string(), "min_uptime");
+    }
+}

@@ -1,0 +1,553 @@
+//! [`Machine`]: the connection core that ties state, timers, backoff, heartbeat,
+//! queue and close policy together.
+
+use std::collections::VecDeque;
+
+use super::backoff::{Backoff, Rng};
+use super::config::{Config, ConfigError};
+use super::event::{
+    validate_close, Action, CloseError, CloseInfo, Closer, ErrorKind, Event, ReadyState, SendError,
+    SendOutcome, SocketId, StopReason,
+};
+use super::heartbeat::{Heartbeat, Timing, Verdict};
+use super::queue::{Payload, SendQueue};
+use super::state::State;
+use super::time::Instant;
+use super::timers::{Timer, TimerTable};
+
+/// The sans-IO connection core. It decides; the driver does.
+///
+/// # Call order
+///
+/// 1. Create it with [`Machine::new`]; unless `start_closed`, it already wants to
+///    connect.
+/// 2. After **every** call into it (a command, a `handle_*` input), drain
+///    [`poll_action`](Machine::poll_action) and perform each action in order, *then*
+///    drain [`poll_event`](Machine::poll_event) and deliver each event, then re-arm
+///    the one timer at [`poll_timeout`](Machine::poll_timeout). (Actions first: the
+///    queue flush must reach the socket before the `Open` event reaches the user.)
+/// 3. When that timer fires, call [`handle_timeout`](Machine::handle_timeout) with
+///    the current time.
+///
+/// Inputs about a socket that is no longer live (abandoned, replaced) are ignored,
+/// so a driver that forwards a late event by mistake cannot corrupt the state.
+///
+/// Nothing in here panics, reads a clock or does I/O, whatever the input sequence.
+#[derive(Debug)]
+pub struct Machine<M> {
+    config: Config,
+    backoff: Backoff,
+    heartbeat: Option<Timing>,
+    rng: Rng,
+    state: State,
+    queue: SendQueue<M>,
+    timers: TimerTable,
+    retries: u32,
+    last_socket: u64,
+    actions: VecDeque<Action<M>>,
+    events: VecDeque<Event>,
+}
+
+impl<M: Payload> Machine<M> {
+    /// A core for `config`, with jitter drawn from a generator seeded with `seed`.
+    /// Unless `config.start_closed`, the first attempt starts at once.
+    ///
+    /// # Errors
+    ///
+    /// The [`ConfigError`] from [`Config::validate`].
+    pub fn new(config: Config, seed: u64, now: Instant) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let start_closed = config.start_closed;
+        let mut machine = Machine {
+            backoff: Backoff {
+                min: config.min_reconnection_delay,
+                max: config.max_reconnection_delay,
+                growth: config.reconnection_delay_grow_factor,
+                jitter: config.reconnection_jitter,
+            },
+            heartbeat: config.heartbeat_interval.map(|interval| Timing {
+                interval,
+                timeout: config.heartbeat_timeout,
+            }),
+            rng: Rng::new(seed),
+            state: State::Idle,
+            queue: SendQueue::new(config.max_enqueued_messages, config.max_enqueued_bytes),
+            timers: TimerTable::default(),
+            retries: 0,
+            last_socket: 0,
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            config,
+        };
+        if !start_closed {
+            machine.begin_attempt(now);
+        }
+        Ok(machine)
+    }
+
+    // ----- commands -------------------------------------------------------------
+
+    /// Sends `message`: straight out while open, queued while connecting or waiting
+    /// (or before the first start with `start_closed`).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::QueueFull`] when the queue is at a limit (the queue is
+    /// unchanged); [`SendError::Closed`] after `close()`, max retries or a stop code.
+    /// Both hand the message back.
+    pub fn send(&mut self, message: M) -> Result<SendOutcome<M>, SendError<M>> {
+        if self.state.refuses_sends() {
+            return Err(SendError::Closed(message));
+        }
+        if let Some(socket) = self.state.open_socket() {
+            if self.actions.is_empty() {
+                return Ok(SendOutcome::Transmit { socket, message });
+            }
+            self.actions.push_back(Action::Send { socket, message });
+            return Ok(SendOutcome::Pending);
+        }
+        match self.queue.push(message) {
+            Ok(()) => Ok(SendOutcome::Queued),
+            Err((_, message)) => Err(SendError::QueueFull(message)),
+        }
+    }
+
+    /// Closes for good: cancels every timer and pending attempt, discards the send
+    /// queue, and ends with exactly one `Close` and one `Stop(Close)` event (at once
+    /// when no socket is open, else when the handshake ends or `close_timeout`
+    /// passes). A no-op when already closing or closed.
+    ///
+    /// # Errors
+    ///
+    /// [`CloseError`] for a code other than 1000 or 3000–4999, or a reason over 123
+    /// bytes; nothing changes then.
+    pub fn close(
+        &mut self,
+        now: Instant,
+        code: Option<u16>,
+        reason: &str,
+    ) -> Result<(), CloseError> {
+        validate_close(code, reason)?;
+        self.queue.clear();
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Open { socket, .. } => {
+                self.timers.stop_all();
+                self.timers
+                    .set(Timer::Close, now + self.config.close_timeout);
+                self.actions.push_back(Action::Close {
+                    socket,
+                    code,
+                    reason: reason.to_owned(),
+                });
+                self.state = State::Closing {
+                    socket,
+                    code,
+                    reason: reason.to_owned(),
+                };
+            }
+            State::Connecting { socket } => {
+                self.abandon(socket, code, reason);
+                self.finish_user_close(CloseInfo::abnormal(reason, Closer::User));
+            }
+            State::Waiting => self.finish_user_close(CloseInfo {
+                code: code.unwrap_or(1005),
+                reason: reason.to_owned(),
+                was_clean: false,
+                closer: Closer::User,
+            }),
+            State::Idle => self.state = State::Stopped(StopReason::Close),
+            other @ (State::Closing { .. } | State::Stopped(_)) => self.state = other,
+        }
+        Ok(())
+    }
+
+    /// Closes the current socket (if any) with `code` and `reason`, resets the retry
+    /// count and connects at once. Works in every state, also after `close()` or
+    /// after giving up; the send queue is kept.
+    ///
+    /// # Errors
+    ///
+    /// [`CloseError`] as for [`close`](Machine::close); nothing changes then.
+    pub fn reconnect(
+        &mut self,
+        now: Instant,
+        code: Option<u16>,
+        reason: &str,
+    ) -> Result<(), CloseError> {
+        validate_close(code, reason)?;
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Connecting { socket } => {
+                self.abandon(socket, code, reason);
+                self.events
+                    .push_back(Event::Close(CloseInfo::abnormal(reason, Closer::Reconnect)));
+            }
+            State::Open { socket, .. } => {
+                self.abandon(socket, code, reason);
+                self.events.push_back(Event::Close(CloseInfo {
+                    code: code.unwrap_or(1005),
+                    reason: reason.to_owned(),
+                    was_clean: false,
+                    closer: Closer::Reconnect,
+                }));
+            }
+            State::Closing {
+                socket,
+                code: user_code,
+                reason: user_reason,
+            } => {
+                self.abandon(socket, None, "");
+                self.finish_user_close(CloseInfo {
+                    code: user_code.unwrap_or(1005),
+                    reason: user_reason,
+                    was_clean: false,
+                    closer: Closer::User,
+                });
+            }
+            State::Idle | State::Waiting | State::Stopped(_) => {}
+        }
+        self.timers.stop_all();
+        self.retries = 0;
+        self.begin_attempt(now);
+        Ok(())
+    }
+
+    // ----- inputs ---------------------------------------------------------------
+
+    /// The native socket `socket` opened. Flushes the queue (as `Send` actions, in
+    /// order) and then emits `Open`.
+    pub fn handle_open(&mut self, now: Instant, socket: SocketId) {
+        if self.state != (State::Connecting { socket }) {
+            return;
+        }
+        self.timers.stop(Timer::Connect);
+        self.timers.set(Timer::Uptime, now + self.config.min_uptime);
+        let heartbeat = match self.heartbeat {
+            Some(t) => Heartbeat::start(now, t, &mut self.timers),
+            None => Heartbeat::default(),
+        };
+        self.state = State::Open { socket, heartbeat };
+        while let Some(message) = self.queue.pop() {
+            self.actions.push_back(Action::Send { socket, message });
+        }
+        self.events.push_back(Event::Open);
+    }
+
+    /// A message arrived on `socket`. Returns it if the user should get it: `None`
+    /// for a stale socket, and for the heartbeat response while the heartbeat is on.
+    /// Any message counts as liveness.
+    #[must_use]
+    pub fn handle_message(&mut self, now: Instant, socket: SocketId, message: M) -> Option<M> {
+        match &mut self.state {
+            State::Open {
+                socket: live,
+                heartbeat,
+            } if *live == socket => {
+                let Some(t) = self.heartbeat else {
+                    return Some(message);
+                };
+                let is_response = message.is_text(&self.config.heartbeat_response);
+                if let Some(rtt) = heartbeat.on_inbound(now, is_response, t, &mut self.timers) {
+                    self.events.push_back(Event::Heartbeat { rtt });
+                }
+                (!is_response).then_some(message)
+            }
+            State::Closing { socket: live, .. } if *live == socket => {
+                let filtered =
+                    self.heartbeat.is_some() && message.is_text(&self.config.heartbeat_response);
+                (!filtered).then_some(message)
+            }
+            _ => None,
+        }
+    }
+
+    /// The native socket `socket` fired `error`. A `handle_close` is expected next.
+    pub fn handle_error(&mut self, socket: SocketId) {
+        if self.state.is_live(socket) {
+            self.events.push_back(Event::Error(ErrorKind::Socket));
+        }
+    }
+
+    /// The native socket `socket` fired `close`. Reconnects per the policy, or stops
+    /// for a code in `stop_on_close_codes`, or after `max_retries`; ends a user close.
+    pub fn handle_close(
+        &mut self,
+        now: Instant,
+        socket: SocketId,
+        code: u16,
+        reason: &str,
+        was_clean: bool,
+    ) {
+        self.native_close(now, socket, code, reason, was_clean, false);
+    }
+
+    /// As [`handle_close`](Machine::handle_close), when the user's `should_reconnect`
+    /// predicate said no: stops for good with [`StopReason::CloseCode`].
+    ///
+    /// The predicate is user code, so the driver calls it *before* entering the
+    /// core (never while holding the core borrowed), and only while the socket is
+    /// connecting or open ([`ready_state`](Machine::ready_state)).
+    pub fn handle_close_and_stop(
+        &mut self,
+        now: Instant,
+        socket: SocketId,
+        code: u16,
+        reason: &str,
+        was_clean: bool,
+    ) {
+        self.native_close(now, socket, code, reason, was_clean, true);
+    }
+
+    /// The attempt on `socket` failed before a native socket existed (the URL
+    /// provider failed, or the browser refused the URL). Counts as a failed attempt.
+    pub fn handle_connect_error(&mut self, now: Instant, socket: SocketId, message: String) {
+        if self.state != (State::Connecting { socket }) {
+            return;
+        }
+        self.events
+            .push_back(Event::Error(ErrorKind::Connect(message.clone())));
+        self.connection_ended(
+            now,
+            CloseInfo::abnormal(&message, Closer::ConnectError),
+            false,
+        );
+    }
+
+    /// The page became visible, went `online` or fired `pageshow`: a backoff wait is
+    /// cut short, and an open connection with a heartbeat is probed at once.
+    pub fn handle_resume(&mut self, now: Instant) {
+        match &mut self.state {
+            State::Waiting => {
+                self.timers.stop(Timer::Backoff);
+                self.begin_attempt(now);
+            }
+            State::Open { socket, heartbeat } => {
+                if let Some(t) = self.heartbeat {
+                    heartbeat.sent(now, t, &mut self.timers);
+                    self.actions
+                        .push_back(Action::SendHeartbeat { socket: *socket });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Runs every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((timer, due)) = self.timers.take_expired(now) {
+            self.on_timer(now, timer, due);
+        }
+    }
+
+    // ----- outputs and queries --------------------------------------------------
+
+    /// The next thing the driver must do.
+    #[must_use]
+    pub fn poll_action(&mut self) -> Option<Action<M>> {
+        self.actions.pop_front()
+    }
+
+    /// The next thing the user should hear about.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Machine::handle_timeout) next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// The state in `WebSocket.readyState` terms.
+    #[must_use]
+    pub fn ready_state(&self) -> ReadyState {
+        self.state.ready_state()
+    }
+
+    /// Retries since the last connection that stayed open `min_uptime`.
+    #[must_use]
+    pub fn retry_count(&self) -> u32 {
+        self.retries
+    }
+
+    /// Messages waiting in the send queue.
+    #[must_use]
+    pub fn queued_messages(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Bytes waiting in the send queue.
+    #[must_use]
+    pub fn queued_bytes(&self) -> usize {
+        self.queue.bytes()
+    }
+
+    /// The native socket that is connecting, open or closing.
+    #[must_use]
+    pub fn live_socket(&self) -> Option<SocketId> {
+        self.state.live_socket()
+    }
+
+    /// The validated configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Why the core stopped, while it is stopped for good.
+    #[must_use]
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        match self.state {
+            State::Stopped(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    // ----- internals ------------------------------------------------------------
+
+    fn begin_attempt(&mut self, now: Instant) {
+        self.last_socket = self.last_socket.saturating_add(1);
+        let socket = SocketId(self.last_socket);
+        self.state = State::Connecting { socket };
+        self.timers
+            .set(Timer::Connect, now + self.config.connection_timeout);
+        self.actions.push_back(Action::Connect {
+            socket,
+            attempt: self.retries,
+        });
+        self.events.push_back(Event::Connecting {
+            attempt: self.retries,
+        });
+    }
+
+    fn abandon(&mut self, socket: SocketId, code: Option<u16>, reason: &str) {
+        self.actions.push_back(Action::Abandon {
+            socket,
+            code,
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn native_close(
+        &mut self,
+        now: Instant,
+        socket: SocketId,
+        code: u16,
+        reason: &str,
+        was_clean: bool,
+        vetoed: bool,
+    ) {
+        let closer = match &self.state {
+            State::Closing { socket: s, .. } if *s == socket => Closer::User,
+            State::Connecting { socket: s } | State::Open { socket: s, .. } if *s == socket => {
+                Closer::Remote
+            }
+            _ => return,
+        };
+        let info = CloseInfo {
+            code,
+            reason: reason.to_owned(),
+            was_clean,
+            closer,
+        };
+        if closer == Closer::User {
+            self.finish_user_close(info);
+        } else {
+            self.connection_ended(now, info, vetoed);
+        }
+    }
+
+    fn finish_user_close(&mut self, info: CloseInfo) {
+        self.events.push_back(Event::Close(info));
+        self.stop(StopReason::Close);
+    }
+
+    /// A connection or attempt ended without the user asking: emit `Close`, then
+    /// either stop for good or schedule the next attempt.
+    fn connection_ended(&mut self, now: Instant, info: CloseInfo, vetoed: bool) {
+        self.timers.stop_all();
+        let stop_code =
+            info.closer == Closer::Remote && self.config.stop_on_close_codes.contains(&info.code);
+        let try_again_later = info.closer == Closer::Remote && info.code == 1013;
+        let (code, reason) = (info.code, info.reason.clone());
+        self.events.push_back(Event::Close(info));
+        if vetoed || stop_code {
+            self.stop(StopReason::CloseCode);
+            return;
+        }
+        if self
+            .config
+            .max_retries
+            .is_some_and(|max| self.retries >= max)
+        {
+            self.stop(StopReason::MaxRetries);
+            return;
+        }
+        self.retries = self.retries.saturating_add(1);
+        let base = if try_again_later {
+            self.backoff.max
+        } else {
+            self.backoff.base_delay(self.retries)
+        };
+        let delay = self.backoff.jittered(base, &mut self.rng);
+        self.state = State::Waiting;
+        self.timers.set(Timer::Backoff, now + delay);
+        self.events.push_back(Event::Reconnecting {
+            attempt: self.retries,
+            delay,
+            code,
+            reason,
+        });
+    }
+
+    fn stop(&mut self, reason: StopReason) {
+        self.timers.stop_all();
+        self.state = State::Stopped(reason);
+        self.events.push_back(Event::Stop(reason));
+    }
+
+    fn on_timer(&mut self, now: Instant, timer: Timer, due: Instant) {
+        match (timer, &mut self.state) {
+            (Timer::Connect, State::Connecting { socket }) => {
+                let socket = *socket;
+                self.abandon(socket, None, "");
+                self.events
+                    .push_back(Event::Error(ErrorKind::ConnectTimeout));
+                let info = CloseInfo::abnormal("connection timeout", Closer::ConnectTimeout);
+                self.connection_ended(now, info, false);
+            }
+            (Timer::Backoff, State::Waiting) => self.begin_attempt(now),
+            (Timer::Uptime, State::Open { .. }) => self.retries = 0,
+            (Timer::HeartbeatPing, State::Open { socket, heartbeat }) => {
+                if let Some(t) = self.heartbeat {
+                    heartbeat.sent(now, t, &mut self.timers);
+                    self.actions
+                        .push_back(Action::SendHeartbeat { socket: *socket });
+                }
+            }
+            (Timer::HeartbeatDeadline, State::Open { socket, heartbeat }) => {
+                let socket = *socket;
+                let Some(t) = self.heartbeat else { return };
+                match heartbeat.on_deadline(now, due, t, &mut self.timers) {
+                    Verdict::Probe => self.actions.push_back(Action::SendHeartbeat { socket }),
+                    Verdict::Dead => {
+                        self.abandon(socket, Some(4000), "heartbeat timeout");
+                        self.events
+                            .push_back(Event::Error(ErrorKind::HeartbeatTimeout));
+                        let info =
+                            CloseInfo::abnormal("heartbeat timeout", Closer::HeartbeatTimeout);
+                        self.connection_ended(now, info, false);
+                    }
+                }
+            }
+            (Timer::Close, State::Closing { socket, .. }) => {
+                let socket = *socket;
+                self.abandon(socket, None, "");
+                self.finish_user_close(CloseInfo::abnormal("", Closer::User));
+            }
+            // A timer that does not belong to the current state: transitions disarm
+            // their timers, so this is only reachable through a bug; ignore it.
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The bounded send queue that holds messages while the socket is not open.
+//!
+//! Bounded twice, by message count and by bytes. A message that does not fit is
+//! handed back and the queue is left unchanged. The queue is drained in order,
+//! exactly once, when the next connection opens.
+
+use std::collections::VecDeque;
+
+/// What the core needs to know about a message it holds or inspects.
+///
+/// Implemented for [`Message`](crate::Message); the JS binding implements it for its
+/// own payloads (which include `Blob`s whose bytes live in the browser).
+pub trait Payload {
+    /// Bytes this message occupies on the wire (UTF-8 length for text). Counts
+    /// against `max_enqueued_bytes` and into `buffered_amount`.
+    fn byte_len(&self) -> usize;
+
+    /// Whether this is a text message exactly equal to `text` (used to recognise the
+    /// heartbeat response).
+    fn is_text(&self, text: &str) -> bool;
+}
+
+/// Why a message could not be queued.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    Messages,
+    Bytes,
+}
+
+/// A FIFO bounded by count and bytes.
+#[derive(Debug)]
+pub(crate) struct SendQueue<M> {
+    items: VecDeque<M>,
+    bytes: usize,
+    max_messages: usize,
+    max_bytes: usize,
+}
+
+impl<M: Payload> SendQueue<M> {
+    pub(crate) fn new(max_messages: usize, max_bytes: usize) -> Self {
+        SendQueue {
+            items: VecDeque::new(),
+            bytes: 0,
+            max_messages,
+            max_bytes,
+        }
+    }
+
+    /// Appends `msg`, or hands it back with the limit it would break.
+    pub(crate) fn push(&mut self, msg: M) -> Result<(), (Overflow, M)> {
+        if self.items.len() >= self.max_messages {
+            return Err((Overflow::Messages, msg));
+        }
+        let len = msg.byte_len();
+        match self.bytes.checked_add(len) {
+            Some(total) if total <= self.max_bytes => {
+                self.bytes = total;
+                self.items.push_back(msg);
+                Ok(())
+            }
+            _ => Err((Overflow::Bytes, msg)),
+        }
+    }
+
+    /// Removes and returns the oldest message.
+    pub(crate) fn pop(&mut self) -> Option<M> {
+        let msg = self.items.pop_front()?;
+        self.bytes = self.bytes.saturating_sub(msg.byte_len());
+        Some(msg)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+        self.bytes = 0;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Payload for &'static str {
+        fn byte_len(&self) -> usize {
+            self.len()
+        }
+        fn is_text(&self, text: &str) -> bool {
+            *self == text
+        }
+    }
+
+    #[test]
+    fn messages_come_out_in_the_order_they_went_in() {
+        let mut q = SendQueue::new(10, 100);
+        for m in ["a", "bb", "ccc"] {
+            q.push(m).unwrap();
+        }
+        assert_eq!((q.len(), q.bytes()), (3, 6));
+        assert_eq!(q.pop(), Some("a"));
+        assert_eq!(q.pop(), Some("bb"));
+        assert_eq!(q.bytes(), 3);
+        assert_eq!(q.pop(), Some("ccc"));
+        assert_eq!(q.pop(), None);
+        assert_eq!(q.bytes(), 0);
+    }
+
+    #[test]
+    fn a_message_over_the_count_limit_is_handed_back_and_the_queue_is_unchanged() {
+        let mut q = SendQueue::new(2, 100);
+        q.push("a").unwrap();
+        q.push("b").unwrap();
+        assert_eq!(q.push("c"), Err((Overflow::Messages, "c")));
+        assert_eq!((q.len(), q.bytes()), (2, 2));
+    }
+
+    #[test]
+    fn a_message_over_the_byte_limit_is_handed_back_but_a_smaller_one_fits() {
+        let mut q = SendQueue::new(10, 5);
+        q.push("abc").unwrap();
+        assert_eq!(q.push("abc"), Err((Overflow::Bytes, "abc")));
+        assert_eq!(q.push("ab"), Ok(()));
+        assert_eq!(q.bytes(), 5);
+        q.clear();
+        assert_eq!((q.len(), q.bytes()), (0, 0));
+    }
+
+    #[test]
+    fn a_zero_sized_queue_accepts_nothing() {
+        let mut q = SendQueue::new(0, 100);
+        assert_eq!(q.push(""), Err((Overflow::Messages, "")));
+    }
+}

@@ -1,0 +1,68 @@
+//! The lifecycle state: one enum carrying what each state needs, with predicates
+//! named by intent.
+
+use super::event::{ReadyState, SocketId, StopReason};
+use super::heartbeat::Heartbeat;
+
+/// Where a connection is in its life. See the diagram in the module docs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Created with `start_closed`; nothing started yet. Sends are queued.
+    Idle,
+    /// Waiting out the backoff delay before the next attempt.
+    Waiting,
+    /// An attempt is under way on `socket`.
+    Connecting { socket: SocketId },
+    /// Connected on `socket`.
+    Open {
+        socket: SocketId,
+        heartbeat: Heartbeat,
+    },
+    /// The user called `close()` on an open `socket`; waiting for its close event.
+    Closing {
+        socket: SocketId,
+        code: Option<u16>,
+        reason: String,
+    },
+    /// Stopped for good until `reconnect()`.
+    Stopped(StopReason),
+}
+
+impl State {
+    pub(crate) fn ready_state(&self) -> ReadyState {
+        match self {
+            State::Waiting | State::Connecting { .. } => ReadyState::Connecting,
+            State::Open { .. } => ReadyState::Open,
+            State::Closing { .. } => ReadyState::Closing,
+            State::Idle | State::Stopped(_) => ReadyState::Closed,
+        }
+    }
+
+    /// The native socket that is connecting, open or closing, if any.
+    pub(crate) fn live_socket(&self) -> Option<SocketId> {
+        match self {
+            State::Connecting { socket }
+            | State::Open { socket, .. }
+            | State::Closing { socket, .. } => Some(*socket),
+            State::Idle | State::Waiting | State::Stopped(_) => None,
+        }
+    }
+
+    /// Whether `socket` is the live socket.
+    pub(crate) fn is_live(&self, socket: SocketId) -> bool {
+        self.live_socket() == Some(socket)
+    }
+
+    /// Whether `send()` is refused: stopped for good, or closing for good.
+    pub(crate) fn refuses_sends(&self) -> bool {
+        matches!(self, State::Stopped(_) | State::Closing { .. })
+    }
+
+    /// Whether a heartbeat may go out (only while open).
+    pub(crate) fn open_socket(&self) -> Option<SocketId> {
+        match self {
+            State::Open { socket, .. } => Some(*socket),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Invariants of the connection core over random sequences of inputs and time steps.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use proptest::prelude::*;
+use steadysocket::machine::{Action, Event, Instant, Machine, ReadyState, SendOutcome, SocketId};
+use steadysocket::{Config, Message};
+
+#[derive(Clone, Debug)]
+enum Input {
+    /// Let virtual time run, firing timers on the way.
+    Advance(u64),
+    /// Time jumps with no timer firing on the way (a frozen tab), then fires.
+    Jump(u64),
+    /// The connecting socket opens (or a stale one, if `stale`).
+    Open {
+        stale: bool,
+    },
+    /// The live socket receives a message (`pong` or data).
+    Receive {
+        pong: bool,
+    },
+    /// The live socket fires `error`.
+    Error,
+    /// The live (or a stale) socket fires `close`.
+    NativeClose {
+        code: u16,
+        stale: bool,
+        veto: bool,
+    },
+    /// The URL provider fails.
+    ConnectError,
+    Send,
+    Close {
+        code: Option<u16>,
+    },
+    Reconnect,
+    Resume,
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    prop_oneof![
+        4 => (0u64..3000).prop_map(Input::Advance),
+        1 => (0u64..120_000).prop_map(Input::Jump),
+        3 => any::<bool>().prop_map(|stale| Input::Open { stale }),
+        3 => any::<bool>().prop_map(|pong| Input::Receive { pong }),
+        1 => Just(Input::Error),
+        2 => (prop_oneof![Just(1000u16), Just(1006), Just(1013), Just(4001), Just(0), Just(u16::MAX)], any::<bool>(), prop::bool::weighted(0.1))
+            .prop_map(|(code, stale, veto)| Input::NativeClose { code, stale, veto }),
+        1 => Just(Input::ConnectError),
+        4 => Just(Input::Send),
+        1 => prop_oneof![Just(None), Just(Some(1000u16)), Just(Some(4000)), Just(Some(1))]
+            .prop_map(|code| Input::Close { code }),
+        1 => Just(Input::Reconnect),
+        1 => Just(Input::Resume),
+    ]
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    (
+        0u64..2000,
+        0u64..20_000,
+        1.0f64..4.0,
+        0.0f64..=1.0,
+        1u64..5000,
+        0u64..8000,
+        prop::option::of(0u32..6),
+        0usize..6,
+        prop::option::of((1u64..2000, 1u64..2000)),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(min, extra, growth, jitter, timeout, uptime, retries, queue, hb, start_closed)| {
+                let mut c = Config::default();
+                c.min_reconnection_delay = Duration::from_millis(min);
+                c.max_reconnection_delay = Duration::from_millis(min + extra);
+                c.reconnection_delay_grow_factor = growth;
+                c.reconnection_jitter = jitter;
+                c.connection_timeout = Duration::from_millis(timeout);
+                c.min_uptime = Duration::from_millis(uptime);
+                c.max_retries = retries;
+                c.max_enqueued_messages = queue;
+                c.max_enqueued_bytes = 24;
+                c.stop_on_close_codes = vec![4001];
+                if let Some((interval, hb_timeout)) = hb {
+                    c.heartbeat_interval = Some(Duration::from_millis(interval));
+                    c.heartbeat_timeout = Duration::from_millis(hb_timeout);
+                }
+                c.start_closed = start_closed;
+                c
+            },
+        )
+}
+
+/// The outside world as the driver would see it, checking the core's promises.
+struct World {
+    m: Machine<Message>,
+    now: Instant,
+    max_delay: Duration,
+    /// Native sockets that exist and are not closing: id → opened?
+    native: BTreeMap<SocketId, bool>,
+    /// Every socket id ever handed out.
+    ever: BTreeSet<SocketId>,
+    /// `close()` was called and no `reconnect()` since.
+    closed_by_user: bool,
+    next_message: u64,
+    /// Ids of messages handed to a socket, in order.
+    delivered: Vec<u64>,
+    /// Ids the core accepted (queued, pending or transmitted).
+    accepted: BTreeSet<u64>,
+}
+
+impl World {
+    fn open_socket(&self) -> Option<SocketId> {
+        self.native.iter().find(|(_, open)| **open).map(|(s, _)| *s)
+    }
+
+    /// A socket that existed once and is no longer live, if any.
+    fn stale_socket(&self) -> Option<SocketId> {
+        self.ever
+            .iter()
+            .find(|s| Some(**s) != self.m.live_socket())
+            .copied()
+    }
+
+    fn deliver(&mut self, socket: SocketId, message: &Message) {
+        assert_eq!(
+            self.native.get(&socket),
+            Some(&true),
+            "a message went to socket {socket:?}, which is not open"
+        );
+        let id: u64 = message
+            .as_text()
+            .and_then(|t| t.parse().ok())
+            .expect("numbered");
+        assert!(
+            self.delivered.last().is_none_or(|last| *last < id),
+            "message {id} out of order or twice: {:?}",
+            self.delivered
+        );
+        self.delivered.push(id);
+    }
+
+    fn drain(&mut self) {
+        while let Some(action) = self.m.poll_action() {
+            match action {
+                Action::Connect { socket, .. } => {
+                    assert!(!self.closed_by_user, "connect after close()");
+                    let live = self.native.len();
+                    assert_eq!(live, 0, "a second live socket: {:?}", self.native);
+                    assert!(self.ever.insert(socket), "socket id reused");
+                    self.native.insert(socket, false);
+                }
+                Action::Send { socket, message } => self.deliver(socket, &message),
+                Action::SendHeartbeat { socket } => {
+                    assert_eq!(
+                        self.native.get(&socket),
+                        Some(&true),
+                        "ping on a socket that is not open"
+                    );
+                }
+                Action::Close { socket, code, .. } | Action::Abandon { socket, code, .. } => {
+                    assert!(code.is_none_or(|c| c == 1000 || (3000..=4999).contains(&c)));
+                    // Closing sockets no longer count as live.
+                    self.native.remove(&socket);
+                }
+            }
+        }
+        while let Some(event) = self.m.poll_event() {
+            if let Event::Reconnecting { delay, .. } = event {
+                assert!(delay <= self.max_delay, "{delay:?} > {:?}", self.max_delay);
+            }
+        }
+        let open_in_world = self.open_socket().is_some();
+        assert_eq!(
+            self.m.ready_state() == ReadyState::Open,
+            open_in_world,
+            "ready state {:?} vs world {:?}",
+            self.m.ready_state(),
+            self.native
+        );
+        if self.m.ready_state() == ReadyState::Open {
+            assert_eq!(self.m.queued_messages(), 0, "queue not flushed on open");
+        }
+        if self.m.ready_state() == ReadyState::Closed {
+            assert!(self.m.live_socket().is_none());
+        }
+    }
+
+    fn step(&mut self, input: Input) {
+        let live = self.m.live_socket();
+        match input {
+            Input::Advance(ms) => {
+                let target = self.now + Duration::from_millis(ms);
+                while let Some(at) = self.m.poll_timeout() {
+                    if at > target {
+                        break;
+                    }
+                    self.now = self.now.max(at);
+                    self.m.handle_timeout(self.now);
+                    self.drain();
+                    assert!(
+                        self.m.poll_timeout().is_none_or(|t| t > self.now),
+                        "timer due in the past after handle_timeout"
+                    );
+                }
+                self.now = target;
+            }
+            Input::Jump(ms) => {
+                self.now = self.now + Duration::from_millis(ms);
+                self.m.handle_timeout(self.now);
+                assert!(self.m.poll_timeout().is_none_or(|t| t > self.now));
+            }
+            Input::Open { stale } => {
+                let target = if stale {
+                    self.stale_socket()
+                } else {
+                    self.native.iter().find(|(_, o)| !**o).map(|(s, _)| *s)
+                };
+                if let Some(s) = target {
+                    if let Some(open) = self.native.get_mut(&s) {
+                        *open = true;
+                    }
+                    self.m.handle_open(self.now, s);
+                }
+            }
+            Input::Receive { pong } => {
+                if let Some(s) = self.open_socket() {
+                    let text = if pong { "pong" } else { "data" };
+                    let got = self.m.handle_message(self.now, s, Message::from(text));
+                    if !pong {
+                        assert!(got.is_some(), "data message swallowed");
+                    }
+                }
+            }
+            Input::Error => {
+                if let Some(s) = live {
+                    self.m.handle_error(s);
+                }
+            }
+            Input::NativeClose { code, stale, veto } => {
+                let target = if stale { self.stale_socket() } else { live };
+                if let Some(s) = target {
+                    self.native.remove(&s);
+                    if veto {
+                        self.m.handle_close_and_stop(self.now, s, code, "", false);
+                    } else {
+                        self.m.handle_close(self.now, s, code, "", false);
+                    }
+                }
+            }
+            Input::ConnectError => {
+                if let Some(s) = live {
+                    if self.native.get(&s) == Some(&false) {
+                        self.native.remove(&s);
+                        self.m.handle_connect_error(self.now, s, "no".into());
+                    }
+                }
+            }
+            Input::Send => {
+                let id = self.next_message;
+                self.next_message += 1;
+                match self.m.send(Message::Text(id.to_string())) {
+                    Ok(SendOutcome::Transmit { socket, message }) => {
+                        self.accepted.insert(id);
+                        self.deliver(socket, &message);
+                    }
+                    Ok(_) => {
+                        self.accepted.insert(id);
+                    }
+                    Err(e) => {
+                        assert_eq!(
+                            e.into_inner(),
+                            Message::Text(id.to_string()),
+                            "message handed back"
+                        );
+                    }
+                }
+            }
+            Input::Close { code } => {
+                if self.m.close(self.now, code, "").is_ok() {
+                    self.closed_by_user = true;
+                    assert!(matches!(
+                        self.m.ready_state(),
+                        ReadyState::Closing | ReadyState::Closed
+                    ));
+                } else {
+                    assert!(code.is_some_and(|c| c != 1000 && !(3000..=4999).contains(&c)));
+                }
+            }
+            Input::Reconnect => {
+                self.m.reconnect(self.now, None, "").expect("valid");
+                self.closed_by_user = false;
+            }
+            Input::Resume => self.m.handle_resume(self.now),
+        }
+        self.drain();
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_core_keeps_its_invariants_under_any_input_sequence(
+        config in config(),
+        seed in any::<u64>(),
+        inputs in prop::collection::vec(input(), 1..120),
+    ) {
+        let max_delay = config.max_reconnection_delay;
+        let m = Machine::new(config, seed, Instant::ZERO).expect("valid config");
+        let mut world = World {
+            m,
+            now: Instant::ZERO,
+            max_delay,
+            native: BTreeMap::new(),
+            ever: BTreeSet::new(),
+            closed_by_user: false,
+            next_message: 0,
+            delivered: Vec::new(),
+            accepted: BTreeSet::new(),
+        };
+        world.drain();
+        for input in inputs {
+            world.step(input);
+        }
+        // Everything delivered had been accepted, once.
+        for id in &world.delivered {
+            prop_assert!(world.accepted.contains(id));
+        }
+    }
+
+    #[test]
+    fn queued_messages_are_all_delivered_in_order_on_the_next_open(
+        n in 0usize..50,
+        failures in 0usize..5,
+    ) {
+        let mut c = Config::default();
+        c.max_enqueued_messages = 1000;
+        let mut m: Machine<Message> = Machine::new(c, 3, Instant::ZERO).unwrap();
+        let mut now = Instant::ZERO;
+        let mut sent = Vec::new();
+        for i in 0..n {
+            prop_assert_eq!(m.send(Message::Text(i.to_string())).unwrap(), SendOutcome::Queued);
+        }
+        let mut socket = None;
+        for _ in 0..=failures {
+            while let Some(a) = m.poll_action() {
+                if let Action::Connect { socket: s, .. } = a { socket = Some(s); }
+            }
+            if let Some(s) = socket.take() { m.handle_close(now, s, 1006, "", false); }
+            now = m.poll_timeout().unwrap();
+            m.handle_timeout(now);
+        }
+        while let Some(a) = m.poll_action() {
+            if let Action::Connect { socket: s, .. } = a { socket = Some(s); }
+        }
+        m.handle_open(now, socket.unwrap());
+        while let Some(a) = m.poll_action() {
+            if let Action::Send { message, .. } = a { sent.push(message); }
+        }
+        let expected: Vec<Message> = (0..n).map(|i| Message::Text(i.to_string())).collect();
+        prop_assert_eq!(sent, expected);
+    }
+}
