@@ -15,11 +15,19 @@
     )
 )]
 
+mod error;
 pub mod machine;
 mod message;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the browser side
+mod protocols;
+#[cfg(target_arch = "wasm32")]
+mod web;
 
+pub use error::Error;
 pub use machine::{
     CloseError, CloseInfo, Closer, Config, ConfigError, ErrorKind, Event, Field, ReadyState,
     SendError, StopReason,
 };
 pub use message::Message;
+#[cfg(target_arch = "wasm32")]
+pub use web::{Builder, Events, Json, OpenedFuture, Sender, Socket, EVENT_BUFFER};

@@ -236,7 +236,15 @@ impl<M: Payload> Machine<M> {
     /// for a stale socket, and for the heartbeat response while the heartbeat is on.
     /// Any message counts as liveness.
     #[must_use]
-    pub fn handle_message(&mut self, now: Instant, socket: SocketId, message: M) -> Option<M> {
+    ///
+    /// The inbound type may differ from the outbound one (the browser driver passes
+    /// the raw event data); only [`Payload::is_text`] is used.
+    pub fn handle_message<I: Payload>(
+        &mut self,
+        now: Instant,
+        socket: SocketId,
+        message: I,
+    ) -> Option<I> {
         match &mut self.state {
             State::Open {
                 socket: live,

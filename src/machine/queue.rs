@@ -30,7 +30,8 @@ pub(crate) enum Overflow {
 /// A FIFO bounded by count and bytes.
 #[derive(Debug)]
 pub(crate) struct SendQueue<M> {
-    items: VecDeque<M>,
+    /// Each message with its byte length (measured once: for a JS string it costs).
+    items: VecDeque<(M, usize)>,
     bytes: usize,
     max_messages: usize,
     max_bytes: usize,
@@ -55,7 +56,7 @@ impl<M: Payload> SendQueue<M> {
         match self.bytes.checked_add(len) {
             Some(total) if total <= self.max_bytes => {
                 self.bytes = total;
-                self.items.push_back(msg);
+                self.items.push_back((msg, len));
                 Ok(())
             }
             _ => Err((Overflow::Bytes, msg)),
@@ -64,8 +65,8 @@ impl<M: Payload> SendQueue<M> {
 
     /// Removes and returns the oldest message.
     pub(crate) fn pop(&mut self) -> Option<M> {
-        let msg = self.items.pop_front()?;
-        self.bytes = self.bytes.saturating_sub(msg.byte_len());
+        let (msg, len) = self.items.pop_front()?;
+        self.bytes = self.bytes.saturating_sub(len);
         Some(msg)
     }
 

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs everything steadysocket needs to build, test and serve, on a fresh
+# Debian machine with only the package registries reachable. Idempotent: each
+# step is skipped when its tool is already present, so a warm run takes seconds
+# and prints nothing but a final "ready" line.
+#
+#   scripts/setup.sh            # everything (Rust target, wasm-bindgen-cli, Chromium, npm ci)
+#   SETUP_SKIP_BROWSER=1 ...    # skip Chromium + chromedriver (e.g. for `npm start` only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# 1. The wasm32 target (rust-toolchain.toml names it too; rustup fetches it on demand,
+#    but doing it here keeps the first build's output clean).
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown >/dev/null
+fi
+
+# 2. wasm-bindgen-cli at exactly the version in Cargo.lock (the two must be equal).
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if [ -z "$want" ]; then
+  log "Cargo.lock names no wasm-bindgen version"; exit 1
+fi
+have_wb=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have_wb" != "$want" ] || ! have wasm-bindgen-test-runner; then
+  log "installing wasm-bindgen-cli $want (a few minutes, once)"
+  # Not --locked: its lock file names a crate version this registry lacks.
+  cargo install --quiet wasm-bindgen-cli --version "$want" --force
+fi
+
+# 3. Chromium and chromedriver from Debian (never a downloaded browser).
+if [ -z "${SETUP_SKIP_BROWSER:-}" ] && { ! have chromedriver || ! [ -x /usr/bin/chromium ]; }; then
+  log "installing chromium + chromium-driver (Debian packages)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# 4. Node dependencies, exactly as locked. Re-run only when the lock changed.
+stamp=node_modules/.steadysocket-lock
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  cp package-lock.json "$stamp"
+fi
+
+log "ready"

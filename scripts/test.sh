@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Everything `npm test` checks, in order, failing fast:
+#   set-up, formatting, clippy (host + wasm32), native tests (core in virtual time),
+#   node tests of the servers, browser tests (wasm-bindgen-test in headless Chromium
+#   against the fault-injecting server, started here on a free loopback port).
+#
+#   scripts/test.sh            # everything
+#   scripts/test.sh browser    # only the browser suite (quick iteration)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+only=${1:-all}
+
+step "set-up"
+scripts/setup.sh
+
+if [ "$only" = all ]; then
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+
+  step "clippy (host and wasm32, warnings denied)"
+  cargo clippy --quiet --all-targets -- -D warnings
+  cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+  step "native tests (the core, in virtual time)"
+  cargo test --quiet
+
+  step "node tests (demo and fault servers)"
+  node --test tests/node/
+fi
+
+step "browser tests (headless Chromium)"
+scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test web

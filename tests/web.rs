@@ -1,0 +1,619 @@
+//! The browser glue, tested in headless Chromium against the fault-injecting server
+//! (`tests/support/fault-server.mjs`). Behaviour is proven in the core's virtual-time
+//! tests; these check that the driver wires it to real sockets, timers and events.
+#![cfg(target_arch = "wasm32")]
+
+mod browser;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use browser::{sleep, until, within, Recorder, Server};
+use futures::{SinkExt, StreamExt};
+use steadysocket::machine::{Closer, ErrorKind, ReadyState};
+use steadysocket::{CloseInfo, Config, Error, Event, Message, SendError, Socket, StopReason};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Short, exact timings so faults play out in tens of milliseconds.
+fn fast() -> Config {
+    let mut c = Config::default();
+    c.min_reconnection_delay = ms(50);
+    c.max_reconnection_delay = ms(200);
+    c.reconnection_jitter = 0.0;
+    c.connection_timeout = ms(1500);
+    c.min_uptime = ms(500);
+    c.close_timeout = ms(500);
+    c
+}
+
+fn connect(url: &str, config: Config) -> Socket {
+    Socket::builder(url)
+        .config(config)
+        .connect()
+        .expect("valid")
+}
+
+async fn next_message(socket: &mut Socket) -> Message {
+    within(3000, socket.next())
+        .await
+        .expect("a message within 3 s")
+        .expect("the stream has not ended")
+}
+
+fn is_open(e: &Event) -> bool {
+    matches!(e, Event::Open)
+}
+
+// ----- echo ---------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn text_and_binary_round_trip_through_the_echo_server() {
+    let server = Server::new("").await;
+    let mut socket = connect(&server.url, fast());
+    within(3000, socket.opened())
+        .await
+        .expect("opens")
+        .expect("no stop");
+    assert_eq!(socket.ready_state(), ReadyState::Open);
+    socket.send("hello, world").unwrap();
+    assert_eq!(
+        next_message(&mut socket).await,
+        Message::from("hello, world")
+    );
+    let bytes: Vec<u8> = (0..=255).collect();
+    socket.send(bytes.clone()).unwrap();
+    assert_eq!(next_message(&mut socket).await, Message::Binary(bytes));
+    socket.send("é ✓ 😀").unwrap();
+    assert_eq!(next_message(&mut socket).await, Message::from("é ✓ 😀"));
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn messages_sent_before_the_first_open_are_queued_and_flushed_in_order() {
+    let server = Server::new("").await;
+    let mut socket = connect(&server.url, fast());
+    for i in 0..5 {
+        socket.send(format!("m{i}")).unwrap();
+    }
+    assert_eq!(socket.queued(), 5);
+    for i in 0..5 {
+        assert_eq!(
+            next_message(&mut socket).await,
+            Message::from(format!("m{i}"))
+        );
+    }
+    assert_eq!(
+        server.received_texts(0).await,
+        ["m0", "m1", "m2", "m3", "m4"]
+    );
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_port_reports_an_error_instead_of_hanging() {
+    let server = Server::new("").await;
+    server.ctl("stop").await; // the port now refuses connections
+    let mut config = fast();
+    config.max_retries = Some(0);
+    let mut socket = connect(&server.url, config);
+    let rec = Recorder::start(&socket);
+    // The message stream ends once the socket gives up.
+    assert_eq!(within(5000, socket.next()).await, Some(None), "stream ends");
+    let events = rec.events();
+    assert!(
+        events.contains(&Event::Error(ErrorKind::Socket)),
+        "{events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Close(c) if c.code == 1006)));
+    assert_eq!(events.last(), Some(&Event::Stop(StopReason::MaxRetries)));
+    assert!(matches!(
+        socket.opened().await,
+        Err(Error::Stopped(StopReason::MaxRetries))
+    ));
+    server.delete().await;
+}
+
+// ----- reconnect and the queue --------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn after_the_server_kills_the_connection_queued_messages_arrive_once_in_order() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    server.ctl("stop").await; // kill + refuse, so the outage lasts
+    rec.wait_for(3000, "reconnecting", |e| {
+        matches!(e, Event::Reconnecting { .. })
+    })
+    .await;
+    assert_eq!(socket.ready_state(), ReadyState::Connecting);
+    for m in ["a", "b", "c"] {
+        socket.send(m).unwrap();
+    }
+    server.ctl("start").await;
+    rec.wait_count(5000, 2, "reopen", is_open).await;
+    until(3000, "the flush", || socket.queued() == 0).await;
+    sleep(100).await;
+    assert_eq!(server.all_texts().await, ["a", "b", "c"]);
+    let log = server.log().await;
+    let last = log["connections"].as_array().unwrap().len() - 1;
+    assert_eq!(server.received_texts(last).await, ["a", "b", "c"]);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn an_abrupt_kill_is_followed_by_a_reconnect_on_the_schedule() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    server.ctl("kill").await;
+    rec.wait_count(3000, 2, "reopen after kill", is_open).await;
+    let events = rec.events();
+    let close = events.iter().find_map(|e| match e {
+        Event::Close(c) => Some(c.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        close.map(|c| (c.code, c.closer)),
+        Some((1006, Closer::Remote))
+    );
+    assert!(events.contains(&Event::Reconnecting {
+        attempt: 1,
+        delay: ms(50),
+        code: 1006,
+        reason: String::new()
+    }));
+    assert_eq!(server.connections().await, 2);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_connect_timeout_on_a_stalled_handshake_is_followed_by_a_connect_to_the_same_port() {
+    let server = Server::new("stall=1").await;
+    let mut config = fast();
+    config.connection_timeout = ms(300);
+    let socket = connect(&server.url, config);
+    let rec = Recorder::start(&socket);
+    rec.wait_for(2000, "connect timeout", |e| {
+        *e == Event::Error(ErrorKind::ConnectTimeout)
+    })
+    .await;
+    server.ctl("mode?stall=0").await;
+    // The abandoned handshake was closed, so Chromium lets the next one through
+    // at once (it would otherwise block it for 8 s or more).
+    within(3000, socket.opened())
+        .await
+        .expect("opens soon after the stall ends")
+        .unwrap();
+    assert!(server.handshakes().await >= 2);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_heartbeat_timeout_on_a_muted_server_is_detected_in_time_and_reconnects() {
+    let server = Server::new("").await;
+    let mut config = fast();
+    config.heartbeat_interval = Some(ms(200));
+    config.heartbeat_timeout = ms(300);
+    let socket = connect(&server.url, config);
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    rec.wait_for(2000, "a heartbeat round trip", |e| {
+        matches!(e, Event::Heartbeat { .. })
+    })
+    .await;
+    server.ctl("mode?mute=1").await;
+    let muted_at = browser::now();
+    rec.wait_for(3000, "heartbeat timeout", |e| {
+        *e == Event::Error(ErrorKind::HeartbeatTimeout)
+    })
+    .await;
+    let detected = rec
+        .time_of(|e| *e == Event::Error(ErrorKind::HeartbeatTimeout))
+        .unwrap();
+    let took = detected - muted_at;
+    assert!(took <= 200.0 + 300.0 + 250.0, "detected after {took} ms");
+    let closer = rec.events().into_iter().find_map(|e| match e {
+        Event::Close(c) if c.closer == Closer::HeartbeatTimeout => Some(c.code),
+        _ => None,
+    });
+    assert_eq!(closer, Some(1006));
+    server.ctl("mode?mute=0").await;
+    rec.wait_count(3000, 2, "reopen after the heartbeat timeout", is_open)
+        .await;
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn pongs_are_filtered_and_other_messages_delivered() {
+    let server = Server::new("").await;
+    let mut config = fast();
+    config.heartbeat_interval = Some(ms(50));
+    let mut socket = connect(&server.url, config);
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    rec.wait_count(3000, 3, "three heartbeats", |e| {
+        matches!(e, Event::Heartbeat { .. })
+    })
+    .await;
+    socket.send("after").unwrap();
+    assert_eq!(next_message(&mut socket).await, Message::from("after"));
+    server.delete().await;
+}
+
+// ----- close and stop -----------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn close_while_open_is_final() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    socket.close(4000, "done").unwrap();
+    assert_eq!(socket.ready_state(), ReadyState::Closing);
+    rec.wait_for(2000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
+    assert_eq!(socket.ready_state(), ReadyState::Closed);
+    sleep(300).await;
+    assert_eq!(server.handshakes().await, 1, "no reconnect after close()");
+    let log = server.log().await;
+    assert_eq!(log["connections"][0]["closeCode"], 4000);
+    assert_eq!(rec.count(|e| matches!(e, Event::Close(_))), 1);
+    assert!(matches!(socket.send("x"), Err(SendError::Closed(_))));
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn close_while_connecting_and_during_backoff_is_final() {
+    let stalled = Server::new("stall=1").await;
+    let socket = connect(&stalled.url, fast());
+    let rec = Recorder::start(&socket);
+    sleep(100).await;
+    socket.close(1000, "").unwrap();
+    rec.wait_for(1000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
+    sleep(300).await;
+    assert_eq!(stalled.handshakes().await, 1);
+
+    let down = Server::new("reject=503").await;
+    let socket = connect(&down.url, fast());
+    let rec = Recorder::start(&socket);
+    rec.wait_for(2000, "backoff", |e| matches!(e, Event::Reconnecting { .. }))
+        .await;
+    socket.close(1000, "").unwrap();
+    assert_eq!(socket.ready_state(), ReadyState::Closed);
+    let seen = down.handshakes().await;
+    sleep(400).await;
+    assert_eq!(down.handshakes().await, seen, "no attempt after close()");
+    assert_eq!(rec.events().last(), Some(&Event::Stop(StopReason::Close)));
+    stalled.delete().await;
+    down.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn close_completes_within_close_timeout_when_the_server_never_answers() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    server.ctl("mode?mute=1").await; // the close frame is never answered
+    let t0 = browser::now();
+    socket.close(1000, "").unwrap();
+    rec.wait_for(3000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
+    let took = rec.time_of(|e| matches!(e, Event::Stop(_))).unwrap() - t0;
+    assert!(took < 500.0 + 250.0, "close took {took} ms");
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn max_retries_stops_after_n_plus_one_attempts() {
+    let server = Server::new("reject=503").await;
+    let mut config = fast();
+    config.max_retries = Some(2);
+    let socket = connect(&server.url, config);
+    let rec = Recorder::start(&socket);
+    rec.wait_for(4000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
+    sleep(300).await;
+    assert_eq!(server.handshakes().await, 3);
+    assert_eq!(
+        rec.count(|e| matches!(e, Event::Stop(StopReason::MaxRetries))),
+        1
+    );
+    // reconnect() starts again.
+    server.ctl("mode?reject=0").await;
+    socket.reconnect().unwrap();
+    within(3000, socket.opened()).await.unwrap().unwrap();
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_stop_close_code_from_the_server_stops_for_good() {
+    let server = Server::new("").await;
+    let mut config = fast();
+    config.stop_on_close_codes = vec![4001];
+    let socket = connect(&server.url, config);
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    server.ctl("close?code=4001&reason=banned").await;
+    rec.wait_for(2000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
+    assert!(rec.events().contains(&Event::Close(CloseInfo {
+        code: 4001,
+        reason: "banned".into(),
+        was_clean: true,
+        closer: Closer::Remote
+    })));
+    assert_eq!(
+        rec.events().last(),
+        Some(&Event::Stop(StopReason::CloseCode))
+    );
+    sleep(300).await;
+    assert_eq!(server.handshakes().await, 1);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_should_reconnect_predicate_sees_the_close_and_can_stop() {
+    let server = Server::new("").await;
+    let socket = Socket::builder(&server.url)
+        .config(fast())
+        .should_reconnect(|c| c.reason != "go away")
+        .connect()
+        .unwrap();
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    server.ctl("close?code=4002&reason=later").await;
+    rec.wait_count(3000, 2, "reopen", is_open).await;
+    server.ctl("close?code=4002&reason=go%20away").await;
+    rec.wait_for(2000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
+    assert_eq!(
+        rec.events().last(),
+        Some(&Event::Stop(StopReason::CloseCode))
+    );
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_url_provider_is_called_once_per_attempt() {
+    let server = Server::new("reject=503").await;
+    let calls = Rc::new(Cell::new(0u32));
+    let counted = calls.clone();
+    let url = server.url.clone();
+    let mut config = fast();
+    config.max_retries = Some(3);
+    let socket = steadysocket::Builder::with_url_fn(move |attempt| {
+        assert_eq!(attempt, counted.get(), "attempt numbers count up from 0");
+        counted.set(counted.get() + 1);
+        format!("{url}/?token={attempt}")
+    })
+    .config(config)
+    .connect()
+    .unwrap();
+    let rec = Recorder::start(&socket);
+    rec.wait_for(5000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
+    assert_eq!(calls.get(), 4);
+    assert_eq!(server.handshakes().await, 4);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn an_async_url_provider_that_fails_counts_as_a_failed_attempt() {
+    let server = Server::new("").await;
+    let url = server.url.clone();
+    let socket = steadysocket::Builder::with_async_url(move |attempt| {
+        let url = url.clone();
+        async move {
+            sleep(10).await;
+            if attempt == 0 {
+                Err("token service down")
+            } else {
+                Ok(url)
+            }
+        }
+    })
+    .config(fast())
+    .connect()
+    .unwrap();
+    let rec = Recorder::start(&socket);
+    within(3000, socket.opened()).await.unwrap().unwrap();
+    assert!(rec.events().contains(&Event::Error(ErrorKind::Connect(
+        "token service down".into()
+    ))));
+    assert_eq!(server.handshakes().await, 1);
+    server.delete().await;
+}
+
+// ----- typed JSON, Sink, drop ---------------------------------------------------
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Chat {
+    from: String,
+    text: String,
+}
+
+#[wasm_bindgen_test]
+async fn typed_json_round_trips_and_a_malformed_message_is_an_error_item() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    let mut chats = socket.json::<Chat>();
+    let hi = Chat {
+        from: "ann".into(),
+        text: "hi".into(),
+    };
+    socket.send_json(&hi).unwrap();
+    socket.send("{not json").unwrap();
+    socket.send(r#"{"from":"bob","text":"yo"}"#).unwrap();
+    let first = within(3000, chats.next()).await.unwrap().unwrap();
+    assert_eq!(first, Ok(hi));
+    let second = within(3000, chats.next()).await.unwrap().unwrap();
+    assert!(matches!(second, Err(Error::Json(_))), "{second:?}");
+    let third = within(3000, chats.next()).await.unwrap().unwrap();
+    assert_eq!(third.unwrap().from, "bob", "the stream goes on");
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_sink_waits_while_the_queue_is_full_and_flushes_on_open() {
+    let server = Server::new("").await;
+    server.ctl("stop").await;
+    let mut config = fast();
+    config.max_enqueued_messages = 2;
+    let socket = connect(&server.url, config);
+    let (mut tx, _rx) = socket.clone().split();
+    tx.feed(Message::from("1")).await.unwrap();
+    tx.feed(Message::from("2")).await.unwrap();
+    assert_eq!(socket.queued(), 2);
+    // The third must wait for room: it is pending while the server is down.
+    let third = within(300, tx.send(Message::from("3"))).await;
+    assert!(
+        third.is_none(),
+        "the sink should not be ready while the queue is full"
+    );
+    assert!(matches!(socket.send("4"), Err(SendError::QueueFull(_))));
+    server.ctl("start").await;
+    within(3000, tx.send(Message::from("3")))
+        .await
+        .unwrap()
+        .unwrap();
+    within(3000, tx.flush()).await.unwrap().unwrap();
+    sleep(100).await;
+    assert_eq!(server.all_texts().await, ["1", "2", "3"]);
+    within(2000, tx.close()).await.unwrap().unwrap();
+    assert_eq!(socket.ready_state(), ReadyState::Closed);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_last_handle_closes_with_1000() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    socket.opened().await.unwrap();
+    let events = socket.events();
+    drop(socket);
+    sleep(200).await;
+    assert!(
+        server.log().await["connections"][0]["closedAt"].is_null(),
+        "a live stream keeps the socket"
+    );
+    drop(events);
+    let mut closed = serde_json::Value::Null;
+    for _ in 0..50 {
+        closed = server.log().await["connections"][0]["closeCode"].clone();
+        if !closed.is_null() {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert_eq!(closed, 1000);
+    sleep(300).await;
+    assert_eq!(server.handshakes().await, 1, "no reconnect after drop");
+    server.delete().await;
+}
+
+// ----- bad input ----------------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn bad_urls_protocols_and_close_arguments_are_errors_not_panics() {
+    for url in [
+        "ws://[bad",
+        "ftp://example.com",
+        "ws://127.0.0.1:1/#frag",
+        "ws://",
+    ] {
+        let err = Socket::connect(url).unwrap_err();
+        assert!(matches!(err, Error::InvalidUrl { .. }), "{url}: {err:?}");
+    }
+    for protocols in [vec!["a b"], vec!["x", "x"], vec![""]] {
+        let err = Socket::builder("ws://127.0.0.1:1")
+            .protocols(protocols)
+            .connect()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidProtocol { .. }));
+    }
+    let mut config = Config::default();
+    config.reconnection_delay_grow_factor = 0.5;
+    assert!(matches!(
+        Socket::builder("ws://127.0.0.1:1").config(config).connect(),
+        Err(Error::Config(_))
+    ));
+    let mut c = Config::default();
+    c.start_closed = true;
+    let socket = Socket::builder("ws://127.0.0.1:1")
+        .config(c)
+        .connect()
+        .unwrap();
+    assert!(matches!(socket.close(1001, ""), Err(Error::Close(_))));
+    assert!(matches!(
+        socket.close(1000, &"x".repeat(124)),
+        Err(Error::Close(_))
+    ));
+    // http(s) and relative URLs are accepted, as browsers do.
+    assert!(Socket::builder("http://127.0.0.1:1/x")
+        .config(c_closed())
+        .connect()
+        .is_ok());
+    assert!(Socket::builder("/relative")
+        .config(c_closed())
+        .connect()
+        .is_ok());
+}
+
+fn c_closed() -> Config {
+    let mut c = Config::default();
+    c.start_closed = true;
+    c
+}
+
+// ----- leaks --------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn hundreds_of_reconnect_cycles_leave_wasm_memory_flat() {
+    use wasm_bindgen::JsCast;
+    let server = Server::new("closeOnOpen=4000&record=0").await;
+    let mut config = fast();
+    config.min_reconnection_delay = ms(0);
+    config.max_reconnection_delay = ms(0);
+    let socket = connect(&server.url, config);
+    // Count opens without keeping the events (a growing log would be the leak).
+    let opens = Rc::new(Cell::new(0u32));
+    let counter = opens.clone();
+    let mut events = socket.events();
+    wasm_bindgen_futures::spawn_local(async move {
+        while let Some(e) = events.next().await {
+            if is_open(&e) {
+                counter.set(counter.get() + 1);
+            }
+        }
+    });
+    let memory = || {
+        wasm_bindgen::memory()
+            .unchecked_into::<js_sys::WebAssembly::Memory>()
+            .buffer()
+            .unchecked_into::<js_sys::ArrayBuffer>()
+            .byte_length()
+    };
+    until(30_000, "100 cycles", || opens.get() >= 100).await;
+    let at_100 = memory();
+    until(60_000, "500 cycles", || opens.get() >= 500).await;
+    let at_500 = memory();
+    assert!(
+        at_500 <= at_100,
+        "wasm memory grew from {at_100} to {at_500} bytes between cycles 100 and 500"
+    );
+    socket.close(1000, "").unwrap();
+    server.delete().await;
+}
