@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Everything `npm test` checks, in order, failing fast:
 #   set-up, formatting, clippy (host + wasm32), native tests (core in virtual time),
-#   node tests of the servers, browser tests (wasm-bindgen-test in headless Chromium
-#   against the fault-injecting server, started here on a free loopback port).
+#   node tests of the servers, browser tests of the Rust API (wasm-bindgen-test in
+#   headless Chromium against the fault-injecting server, started here on a free
+#   loopback port), the npm package build, and the JS tests of the package and the
+#   demo pages (Playwright driving the same Chromium).
 #
 #   scripts/test.sh            # everything
 #   scripts/test.sh browser    # only the browser suite (quick iteration)
@@ -31,5 +33,15 @@ if [ "$only" = all ]; then
   node --test tests/node/
 fi
 
-step "browser tests (headless Chromium)"
+step "browser tests of the Rust API (wasm-bindgen-test, headless Chromium)"
 scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test web
+
+step "npm package build"
+scripts/build-pkg.sh
+
+step "JS tests of the npm package and the demo (Playwright, headless Chromium)"
+suites=()
+for d in tests/js tests/e2e; do
+  compgen -G "$d/*.test.mjs" >/dev/null && suites+=("$d/")
+done
+node --test --test-concurrency=1 "${suites[@]}"

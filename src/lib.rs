@@ -1,4 +1,19 @@
 //! steadysocket: a browser WebSocket that stays connected.
+//!
+//! Automatic reconnect (exponential backoff with jitter, connect timeout, minimum
+//! uptime, retry limit, close-code policy), an application heartbeat that notices dead
+//! connections the browser does not, and a bounded send queue that delivers what was
+//! sent while disconnected exactly once, in order, on the next open.
+//!
+//! - [`Socket`] (browser, `wasm32` only) is the Rust API: a cloneable handle that is a
+//!   `Stream` of [`Message`]s and a `Sink` with queue backpressure, with lifecycle
+//!   [`Event`]s, typed JSON and `opened()`.
+//! - [`machine`] is the sans-IO connection core behind it, usable on any target: it
+//!   holds every rule, with the lifecycle diagram and the choices made.
+//! - The npm package `steadysocket` exposes the same core to JavaScript as
+//!   `SteadySocket`, a drop-in superset of the browser `WebSocket`.
+//!
+//! A complete example is `examples/echo.rs`; [`Builder`] shows the options.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -20,6 +35,8 @@ pub mod machine;
 mod message;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the browser side
 mod protocols;
+#[cfg(target_arch = "wasm32")]
+mod js;
 #[cfg(target_arch = "wasm32")]
 mod web;
 

@@ -36,6 +36,39 @@
 //!
 //! Every ended attempt gives exactly one [`Event::Close`], followed by either
 //! [`Event::Reconnecting`] (with the delay) or [`Event::Stop`].
+//!
+//! # Rules, and the choices made where a browser `WebSocket` sets no precedent
+//!
+//! - **Attempts.** The first starts at once. Retry *n* waits
+//!   `min(max, min_delay × growth^(n-1))`, jittered uniformly into `[d(1-j), d]`. The
+//!   retry count resets only after `min_uptime` open, so a server that accepts and
+//!   drops keeps the delay growing. `max_retries = Some(n)` allows `n + 1` attempts,
+//!   then one [`Event::Stop`]`(MaxRetries)`.
+//! - **Closes.** Each attempt ends in exactly one `Close`: the native one (code as
+//!   the browser reports it), or a synthetic one with code 1006 when the core gave up
+//!   on the socket: connect timeout (reason `"connection timeout"`), heartbeat
+//!   timeout (`"heartbeat timeout"`; the server is sent 4000 if the socket can still
+//!   carry it), or close timeout. Synthetic timeouts are preceded by an
+//!   [`Event::Error`] saying which.
+//! - **Server close codes.** 1013 waits `max_reconnection_delay` (jittered like any
+//!   delay). Codes in `stop_on_close_codes` (server closes only) and a `should_reconnect`
+//!   veto stop for good with [`StopReason::CloseCode`]. Any other code, 1000
+//!   included, reconnects: the socket is meant to stay connected.
+//! - **`close()`** is final: it cancels every timer and attempt and **discards the send
+//!   queue** (nothing more should go out). It yields one `Close` (at once when no
+//!   socket is open, with the given code or 1005) and one `Stop(Close)`. A stop for
+//!   max retries or a stop code **keeps** the queue, so a later `reconnect()`
+//!   delivers it.
+//! - **`reconnect()`** works in every state, resets the retry count, keeps the
+//!   queue, and reports the connection it replaced with a `Close` whose closer is
+//!   [`Closer::Reconnect`] (or, interrupting a `close()`, that close's `Close` and
+//!   `Stop`).
+//! - **`start_closed`**: nothing connects until `reconnect()`; sends made before it
+//!   are queued, not refused (the socket has not been stopped, only not started).
+//! - **Heartbeat.** Off unless `heartbeat_interval` is set. Any inbound message is
+//!   liveness. The response text is filtered only while the heartbeat is on. A
+//!   deadline that fires more than a second late (throttled or frozen page) sends
+//!   one fresh probe instead of declaring the connection dead.
 
 mod backoff;
 mod config;

@@ -18,6 +18,17 @@ pub trait Payload {
     /// Whether this is a text message exactly equal to `text` (used to recognise the
     /// heartbeat response).
     fn is_text(&self, text: &str) -> bool;
+
+    /// Called when the message is kept in the queue for later. A payload that
+    /// shares memory with its caller (a JS buffer the caller may reuse) copies it
+    /// here; the default keeps the message as it is.
+    #[must_use]
+    fn into_owned(self) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
 }
 
 /// Why a message could not be queued.
@@ -56,7 +67,7 @@ impl<M: Payload> SendQueue<M> {
         match self.bytes.checked_add(len) {
             Some(total) if total <= self.max_bytes => {
                 self.bytes = total;
-                self.items.push_back((msg, len));
+                self.items.push_back((msg.into_owned(), len));
                 Ok(())
             }
             _ => Err((Overflow::Bytes, msg)),

@@ -53,10 +53,11 @@ pub(crate) struct Opened {
     pub(crate) extensions: String,
 }
 
-/// The URL of one attempt: known now, or still coming.
+/// The URL of one attempt: known now, still coming, or failed.
 pub(crate) enum Target {
     Ready(String),
     Pending(Pin<Box<dyn Future<Output = Result<String, String>>>>),
+    Failed(String),
 }
 
 /// Produces the URL for attempt n (called once per attempt).
@@ -203,6 +204,18 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         let c = st.machine.config();
         st.machine.queued_messages() < c.max_enqueued_messages
             && st.machine.queued_bytes() < c.max_enqueued_bytes
+    }
+
+    pub(crate) fn set_binary_type(&self, binary_type: BinaryType) {
+        let mut st = self.state.borrow_mut();
+        st.binary_type = binary_type;
+        if let Some(native) = st.current.as_ref().and_then(|c| c.native.as_ref()) {
+            native.ws().set_binary_type(binary_type);
+        }
+    }
+
+    pub(crate) fn binary_type(&self) -> BinaryType {
+        self.state.borrow().binary_type
     }
 
     // ----- inputs from the browser ----------------------------------------------
@@ -370,6 +383,7 @@ impl<M: Outbound> State<M> {
                 let now = clock::now();
                 match target {
                     Target::Ready(url) => self.open_native(me, socket, Ok(url), now),
+                    Target::Failed(message) => self.open_native(me, socket, Err(message), now),
                     Target::Pending(future) => {
                         wasm_bindgen_futures::spawn_local(async move {
                             let result = future.await;

@@ -1,0 +1,308 @@
+// The JS face of steadysocket: `SteadySocket`, a drop-in superset of the browser
+// `WebSocket`. All behaviour lives in the Rust `Core` (compiled to wasm); this shell
+// only makes it a real EventTarget with the native event semantics.
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+// Sockets that have not stopped for good are kept alive, as the browser keeps an
+// open WebSocket alive while it has listeners; a stopped, unreferenced one can be
+// collected (and its wasm side freed with it).
+const active = new Set();
+
+
+/** Builds the `SteadySocket` class around the wasm-bindgen `Core` class. */
+export function define(Core) {
+  class SteadySocket extends EventTarget {
+    #core;
+    #handlers = new Map();
+    #depth = 0;
+    #deferred = [];
+    #stopped = false;
+    #debug = false;
+    #origin = '';
+    #originOf = '';
+
+    constructor(url, protocols, options) {
+      super();
+      if (arguments.length === 0) {
+        throw new TypeError(
+          "Failed to construct 'SteadySocket': 1 argument required, but only 0 present.",
+        );
+      }
+      this.#debug = Boolean(options && typeof options === 'object' && options.debug === true);
+      const ref = new WeakRef(this);
+      // Like the native constructor, anything but a provider function is a string.
+      const target = typeof url === 'function' ? url : String(url);
+      this.#call(() => {
+        this.#core = new Core(
+          target,
+          protocols,
+          options,
+          (data) => ref.deref()?.#message(data),
+          (kind, detail) => ref.deref()?.#event(kind, detail),
+        );
+      });
+      if (this.#core.readyState !== CLOSED) active.add(this);
+    }
+
+    // ----- the native surface ----------------------------------------------------
+
+    get readyState() {
+      return this.#core.readyState;
+    }
+    get url() {
+      return this.#core.url;
+    }
+    get protocol() {
+      return this.#core.protocol;
+    }
+    get extensions() {
+      return this.#core.extensions;
+    }
+    get bufferedAmount() {
+      return this.#core.bufferedAmount;
+    }
+    get binaryType() {
+      return this.#core.binaryType;
+    }
+    set binaryType(value) {
+      this.#core.binaryType = String(value);
+    }
+
+    /** Sends now while open; queues (in order, delivered once) while not. */
+    send(data) {
+      if (arguments.length === 0) {
+        throw new TypeError(
+          "Failed to execute 'send' on 'SteadySocket': 1 argument required, but only 0 present.",
+        );
+      }
+      this.#call(() => this.#core.send(data));
+    }
+
+    /** Closes for good; `reconnect()` starts again. */
+    close(code, reason) {
+      this.#call(() => this.#core.close(code, reason));
+    }
+
+    // ----- the extras --------------------------------------------------------------
+
+    /** Closes the current connection (if any), resets the retry count, connects now. */
+    reconnect(code, reason) {
+      this.#call(() => this.#core.reconnect(code, reason));
+      this.#stopped = false;
+      active.add(this);
+    }
+
+    /** Retries since the last connection that stayed up `minUptime`. */
+    get retryCount() {
+      return this.#core.retryCount;
+    }
+
+    /** `for await (const data of socket)`: message data until the socket stops. */
+    [Symbol.asyncIterator]() {
+      const queue = [];
+      let wake = null;
+      let done = this.#stopped;
+      const finish = () => {
+        done = true;
+        this.removeEventListener('message', onMessage);
+        this.removeEventListener('stop', finish);
+        if (wake) wake({ value: undefined, done: true });
+        wake = null;
+      };
+      const onMessage = (event) => {
+        if (wake) {
+          wake({ value: event.data, done: false });
+          wake = null;
+        } else {
+          queue.push(event.data);
+        }
+      };
+      if (!done) {
+        this.addEventListener('message', onMessage);
+        this.addEventListener('stop', finish);
+      }
+      return {
+        next() {
+          if (queue.length > 0) return Promise.resolve({ value: queue.shift(), done: false });
+          if (done) return Promise.resolve({ value: undefined, done: true });
+          return new Promise((resolve) => {
+            wake = resolve;
+          });
+        },
+        return() {
+          queue.length = 0;
+          finish();
+          return Promise.resolve({ value: undefined, done: true });
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
+    }
+
+    get [Symbol.toStringTag]() {
+      return 'SteadySocket';
+    }
+
+    // ----- internals ---------------------------------------------------------------
+
+    // Events caused by a call (close() during a backoff wait, a URL provider that
+    // fails in the constructor) are dispatched after the call returns, never inside
+    // it, as the browser never fires WebSocket events synchronously.
+    #call(f) {
+      this.#depth++;
+      try {
+        return f();
+      } finally {
+        this.#depth--;
+        if (this.#depth === 0 && this.#deferred.length > 0) {
+          const batch = this.#deferred;
+          this.#deferred = [];
+          queueMicrotask(() => batch.forEach((e) => this.#dispatch(e)));
+        }
+      }
+    }
+
+    #fire(event) {
+      if (this.#depth > 0) this.#deferred.push(event);
+      else this.#dispatch(event);
+    }
+
+    #dispatch(event) {
+      if (this.#debug) console.debug('[steadysocket]', event.type, event.detail ?? '');
+      this.dispatchEvent(event);
+    }
+
+    #message(data) {
+      const url = this.#core.url;
+      if (url !== this.#originOf) {
+        this.#originOf = url;
+        try {
+          this.#origin = new URL(url).origin;
+        } catch {
+          this.#origin = '';
+        }
+      }
+      this.#fire(new MessageEvent('message', { data, origin: this.#origin }));
+    }
+
+    #event(kind, detail) {
+      switch (kind) {
+        case 'connecting':
+          this.#stopped = false;
+          active.add(this);
+          return;
+        case 'open':
+          this.#fire(new Event('open'));
+          return;
+        case 'error':
+          this.#fire(new Event('error'));
+          return;
+        case 'close':
+          this.#fire(
+            new CloseEvent('close', {
+              code: detail.code,
+              reason: detail.reason,
+              wasClean: detail.wasClean,
+            }),
+          );
+          return;
+        case 'stop':
+          this.#stopped = true;
+          active.delete(this);
+          this.#fire(new CustomEvent('stop', { detail }));
+          return;
+        default: // reconnecting, heartbeat
+          this.#fire(new CustomEvent(kind, { detail }));
+      }
+    }
+
+    // `onX` handlers take their place among the listeners when first set, and keep
+    // it when replaced, as native event handler attributes do.
+    #getHandler(type) {
+      return this.#handlers.get(type)?.fn ?? null;
+    }
+
+    #setHandler(type, fn) {
+      const entry = this.#handlers.get(type);
+      if (typeof fn !== 'function' && (typeof fn !== 'object' || fn === null)) {
+        if (entry) {
+          this.removeEventListener(type, entry.listener);
+          this.#handlers.delete(type);
+        }
+        return;
+      }
+      if (entry) {
+        entry.fn = fn;
+        return;
+      }
+      const created = {
+        fn,
+        listener: (event) => {
+          const handler = created.fn;
+          if (typeof handler === 'function' && handler.call(this, event) === false) {
+            event.preventDefault();
+          }
+        },
+      };
+      this.#handlers.set(type, created);
+      this.addEventListener(type, created.listener);
+    }
+
+    get onopen() {
+      return this.#getHandler('open');
+    }
+    set onopen(fn) {
+      this.#setHandler('open', fn);
+    }
+    get onmessage() {
+      return this.#getHandler('message');
+    }
+    set onmessage(fn) {
+      this.#setHandler('message', fn);
+    }
+    get onerror() {
+      return this.#getHandler('error');
+    }
+    set onerror(fn) {
+      this.#setHandler('error', fn);
+    }
+    get onclose() {
+      return this.#getHandler('close');
+    }
+    set onclose(fn) {
+      this.#setHandler('close', fn);
+    }
+    get onreconnecting() {
+      return this.#getHandler('reconnecting');
+    }
+    set onreconnecting(fn) {
+      this.#setHandler('reconnecting', fn);
+    }
+    get onstop() {
+      return this.#getHandler('stop');
+    }
+    set onstop(fn) {
+      this.#setHandler('stop', fn);
+    }
+    get onheartbeat() {
+      return this.#getHandler('heartbeat');
+    }
+    set onheartbeat(fn) {
+      this.#setHandler('heartbeat', fn);
+    }
+  }
+
+  const states = { CONNECTING, OPEN, CLOSING, CLOSED };
+  for (const [name, value] of Object.entries(states)) {
+    const descriptor = { value, enumerable: true, writable: false, configurable: false };
+    Object.defineProperty(SteadySocket, name, descriptor);
+    Object.defineProperty(SteadySocket.prototype, name, descriptor);
+  }
+  return SteadySocket;
+}
+

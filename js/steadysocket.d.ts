@@ -1,0 +1,141 @@
+// Types for the steadysocket npm package.
+
+/** The `options` object: reconnecting-websocket's names plus steadysocket's. */
+export interface SteadySocketOptions {
+  /** Delay before the first retry, ms (default 1000). */
+  minReconnectionDelay?: number;
+  /** Upper bound of a retry delay, and the wait after a 1013 close, ms (default 30000). */
+  maxReconnectionDelay?: number;
+  /** Growth of the delay per retry, >= 1 (default 1.5). */
+  reconnectionDelayGrowFactor?: number;
+  /** Fraction in [0, 1] by which each delay is randomly shortened (default 0.5). */
+  reconnectionJitter?: number;
+  /** Time an attempt may take before it is abandoned, ms (default 4000). */
+  connectionTimeout?: number;
+  /** Time a connection must stay open before the retry count resets, ms (default 5000). */
+  minUptime?: number;
+  /** Retries after the first attempt before stopping (default Infinity). */
+  maxRetries?: number;
+  /** Most messages queued while not open (default 1024). */
+  maxEnqueuedMessages?: number;
+  /** Most bytes queued while not open (default 16 MiB). */
+  maxEnqueuedBytes?: number;
+  /** Longest wait for the close handshake after close(), ms (default 1000). */
+  closeTimeout?: number;
+  /** Server close codes that stop reconnecting for good (default []). */
+  stopOnCloseCodes?: number[];
+  /** Called on every close not asked for; return false to stop for good. */
+  shouldReconnect?: (event: { code: number; reason: string; wasClean: boolean }) => boolean;
+  /** Inbound silence after which a heartbeat is sent, ms (default off). */
+  heartbeatInterval?: number;
+  /** Time after a heartbeat within which something must arrive, ms (default 10000). */
+  heartbeatTimeout?: number;
+  /** The heartbeat text (default "ping"). */
+  heartbeatMessage?: string;
+  /** The answer text, not delivered to message listeners (default "pong"). */
+  heartbeatResponse?: string;
+  /** Do not connect until reconnect() (default false). */
+  startClosed?: boolean;
+  /** Log every event with console.debug (default false). */
+  debug?: boolean;
+}
+
+/** A URL, or a function (sync or async) called with the retry number before each attempt. */
+export type UrlProvider = string | URL | ((attempt: number) => string | Promise<string>);
+
+export interface ReconnectingDetail {
+  /** The retry number (1 for the first retry). */
+  attempt: number;
+  /** The wait before it, ms. */
+  delay: number;
+  /** The close code that caused it. */
+  code: number;
+  /** The close reason that caused it. */
+  reason: string;
+}
+
+export interface StopDetail {
+  reason: 'close' | 'max-retries' | 'close-code';
+}
+
+export interface HeartbeatDetail {
+  /** Round-trip time of the heartbeat, ms. */
+  rtt: number;
+}
+
+export interface SteadySocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  error: Event;
+  close: CloseEvent;
+  reconnecting: CustomEvent<ReconnectingDetail>;
+  stop: CustomEvent<StopDetail>;
+  heartbeat: CustomEvent<HeartbeatDetail>;
+}
+
+/** A WebSocket that stays connected: a drop-in superset of the browser `WebSocket`. */
+export declare class SteadySocket extends EventTarget {
+  constructor(url: UrlProvider, protocols?: string | string[], options?: SteadySocketOptions);
+
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+
+  /** CONNECTING also while waiting to retry; CLOSED only once stopped for good. */
+  readonly readyState: 0 | 1 | 2 | 3;
+  readonly url: string;
+  readonly protocol: string;
+  readonly extensions: string;
+  /** Queued bytes plus the native socket's bufferedAmount. */
+  readonly bufferedAmount: number;
+  /** Kept across reconnects. */
+  binaryType: BinaryType;
+  /** Retries since the last connection that stayed up minUptime. */
+  readonly retryCount: number;
+
+  onopen: ((this: SteadySocket, ev: Event) => unknown) | null;
+  onmessage: ((this: SteadySocket, ev: MessageEvent) => unknown) | null;
+  onerror: ((this: SteadySocket, ev: Event) => unknown) | null;
+  onclose: ((this: SteadySocket, ev: CloseEvent) => unknown) | null;
+  onreconnecting: ((this: SteadySocket, ev: CustomEvent<ReconnectingDetail>) => unknown) | null;
+  onstop: ((this: SteadySocket, ev: CustomEvent<StopDetail>) => unknown) | null;
+  onheartbeat: ((this: SteadySocket, ev: CustomEvent<HeartbeatDetail>) => unknown) | null;
+
+  /** Sends now while open, else queues. Throws QueueFullError, InvalidStateError, TypeError. */
+  send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void;
+  /** Closes for good. Throws InvalidAccessError (code) or SyntaxError (reason). */
+  close(code?: number, reason?: string): void;
+  /** Closes the current connection (if any), resets the retry count, connects now. */
+  reconnect(code?: number, reason?: string): void;
+
+  addEventListener<K extends keyof SteadySocketEventMap>(
+    type: K,
+    listener: (this: SteadySocket, ev: SteadySocketEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof SteadySocketEventMap>(
+    type: K,
+    listener: (this: SteadySocket, ev: SteadySocketEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: boolean | EventListenerOptions,
+  ): void;
+
+  /** Message data (string, Blob or ArrayBuffer) until the socket stops for good. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<string | Blob | ArrayBuffer>;
+}
+
+export default SteadySocket;

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds the npm package from this repo with plain cargo + wasm-bindgen (no
+# downloads): pkg/ for browsers (--target web) and pkg-bundler/ for bundlers.
+#
+#   scripts/build-pkg.sh            # release build (what is published)
+#   scripts/build-pkg.sh --dev      # debug build, faster to compile
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+profile=release
+cargo_flags=(--release)
+if [ "${1:-}" = "--dev" ]; then profile=debug; cargo_flags=(); fi
+
+cargo build --quiet --lib --target wasm32-unknown-unknown "${cargo_flags[@]}"
+wasm=target/wasm32-unknown-unknown/$profile/steadysocket.wasm
+version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
+
+# wasm-opt from the npm `binaryen` package, if installed (never Debian's: it
+# breaks wasm-bindgen 0.2.130 output).
+wasm_opt=node_modules/.bin/wasm-opt
+
+build() { # target dir entry
+  local target=$1 dir=$2 entry=$3
+  rm -rf "$dir"
+  wasm-bindgen --target "$target" --out-dir "$dir/core" --out-name steadysocket_core "$wasm"
+  if [ "$profile" = release ] && [ -x "$wasm_opt" ]; then
+    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals --enable-reference-types \
+      -o "$dir/core/steadysocket_core_bg.wasm" "$dir/core/steadysocket_core_bg.wasm"
+  fi
+  cp js/socket.js "$dir/socket.js"
+  cp "js/$entry" "$dir/steadysocket.js"
+  cp js/steadysocket.d.ts "$dir/steadysocket.d.ts"
+  cp js/README.md "$dir/README.md" 2>/dev/null || cp README.md "$dir/README.md"
+  node -e '
+    const fs = require("fs");
+    const [template, out, version] = process.argv.slice(1);
+    const pkg = JSON.parse(fs.readFileSync(template, "utf8"));
+    pkg.version = version;
+    fs.writeFileSync(out, JSON.stringify(pkg, null, 2) + "\n");
+  ' js/package.template.json "$dir/package.json" "$version"
+}
+
+build web pkg index.web.js
+build bundler pkg-bundler index.bundler.js
+echo "built pkg/ and pkg-bundler/ ($profile, v$version)" >&2

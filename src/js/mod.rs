@@ -1,0 +1,324 @@
+//! The wasm-bindgen exports behind the npm package's `SteadySocket`.
+//!
+//! Only `Core` is exported: all logic, one per socket. The package's JS shell
+//! (`js/socket.js`) is the `EventTarget` users hold; it creates a `Core` and gives
+//! it two callbacks that reach the shell through a `WeakRef`, so nothing here keeps
+//! a stopped, unreferenced socket alive.
+
+mod errors;
+mod options;
+mod payload;
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::BinaryType;
+
+use crate::machine::Event;
+use crate::web::driver::{js_error_message, Driver, Opened, Output, Resolver, Setup, Target};
+use crate::web::url;
+use payload::JsPayload;
+
+/// Delivers to the JS shell.
+struct JsOutput {
+    on_message: js_sys::Function,
+    on_event: js_sys::Function,
+}
+
+impl Output for JsOutput {
+    fn message(&self, data: JsValue) {
+        // A throwing listener is the shell's business (dispatchEvent reports it).
+        let _ = self.on_message.call1(&JsValue::UNDEFINED, &data);
+    }
+
+    fn event(&self, event: Event, _open: Option<&Opened>) {
+        let detail = js_sys::Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = js_sys::Reflect::set(&detail, &JsValue::from_str(k), &v);
+        };
+        let kind = match event {
+            Event::Connecting { attempt } => {
+                set("attempt", attempt.into());
+                "connecting"
+            }
+            Event::Open => "open",
+            Event::Error(kind) => {
+                set("message", JsValue::from_str(&kind.to_string()));
+                "error"
+            }
+            Event::Close(close) => {
+                set("code", close.code.into());
+                set("reason", JsValue::from_str(&close.reason));
+                set("wasClean", close.was_clean.into());
+                "close"
+            }
+            Event::Reconnecting {
+                attempt,
+                delay,
+                code,
+                reason,
+            } => {
+                set("attempt", attempt.into());
+                set("delay", (delay.as_secs_f64() * 1000.0).into());
+                set("code", code.into());
+                set("reason", JsValue::from_str(&reason));
+                "reconnecting"
+            }
+            Event::Heartbeat { rtt } => {
+                set("rtt", (rtt.as_secs_f64() * 1000.0).into());
+                "heartbeat"
+            }
+            Event::Stop(reason) => {
+                set("reason", JsValue::from_str(reason.as_str()));
+                "stop"
+            }
+        };
+        let _ = self
+            .on_event
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(kind), &detail);
+    }
+}
+
+/// The logic of one `SteadySocket`. Created by the package's JS shell; not meant
+/// to be used directly.
+#[wasm_bindgen]
+pub struct Core {
+    driver: Rc<Driver<JsPayload, JsOutput>>,
+    /// The URL as `SteadySocket.url` reports it before the first attempt.
+    initial_url: String,
+}
+
+#[wasm_bindgen]
+impl Core {
+    /// `url`: string, or a function (sync or async) called once per attempt.
+    /// `protocols`: string, array of strings, or undefined.
+    /// `options`: the flat options object. `on_message(data)` and
+    /// `on_event(kind, detail)` receive what happens.
+    ///
+    /// # Errors
+    ///
+    /// `SyntaxError` for a bad URL or subprotocol; `TypeError`/`RangeError` naming a
+    /// bad option.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        url: JsValue,
+        protocols: JsValue,
+        options: JsValue,
+        on_message: js_sys::Function,
+        on_event: js_sys::Function,
+    ) -> Result<Core, JsValue> {
+        let protocols = parse_protocols(&protocols)?;
+        crate::protocols::validate(&protocols).map_err(|e| errors::from_error(&e))?;
+        let opts = options::parse(&options)?;
+        let (resolver, initial_url) = resolver(url)?;
+        let setup = Setup {
+            resolver,
+            protocols,
+            config: opts.config,
+            binary_type: BinaryType::Blob,
+            should_reconnect: opts.should_reconnect,
+        };
+        let output = JsOutput {
+            on_message,
+            on_event,
+        };
+        let driver = Driver::start(setup, output).map_err(|e| errors::from_config(&e))?;
+        Ok(Core {
+            driver,
+            initial_url,
+        })
+    }
+
+    /// Sends or queues `data`.
+    ///
+    /// # Errors
+    ///
+    /// `TypeError` for an unsupported type, `QueueFullError` when the queue is
+    /// full, `InvalidStateError` once stopped for good.
+    pub fn send(&self, data: JsValue) -> Result<(), JsValue> {
+        let payload = JsPayload::new(data)?;
+        self.driver.send(payload).map_err(|e| match e {
+            crate::SendError::QueueFull(_) => errors::named(
+                "QueueFullError",
+                "Failed to execute 'send' on 'SteadySocket': the send queue is full \
+                 (maxEnqueuedMessages / maxEnqueuedBytes)",
+            ),
+            crate::SendError::Closed(_) => errors::dom(
+                "InvalidStateError",
+                "Failed to execute 'send' on 'SteadySocket': the socket is closed; \
+                 call reconnect() first",
+            ),
+        })
+    }
+
+    /// Closes for good.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidAccessError` for a code other than 1000 or 3000–4999, `SyntaxError`
+    /// for a reason over 123 UTF-8 bytes; the socket is unchanged then.
+    pub fn close(&self, code: JsValue, reason: JsValue) -> Result<(), JsValue> {
+        let (code, reason) = close_args(&code, &reason)?;
+        self.driver
+            .close(code, &reason)
+            .map_err(|e| errors::from_close(&e))
+    }
+
+    /// Closes the current socket (if any), resets the retry count, connects at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`close`](Core::close).
+    pub fn reconnect(&self, code: JsValue, reason: JsValue) -> Result<(), JsValue> {
+        let (code, reason) = close_args(&code, &reason)?;
+        self.driver
+            .reconnect(code, &reason)
+            .map_err(|e| errors::from_close(&e))
+    }
+
+    /// 0 CONNECTING (also while waiting to retry), 1 OPEN, 2 CLOSING, 3 CLOSED.
+    #[wasm_bindgen(getter, js_name = readyState)]
+    pub fn ready_state(&self) -> u16 {
+        self.driver.ready_state() as u16
+    }
+
+    /// The URL of the current or last attempt.
+    #[wasm_bindgen(getter)]
+    pub fn url(&self) -> String {
+        let url = self.driver.url();
+        if url.is_empty() {
+            self.initial_url.clone()
+        } else {
+            url
+        }
+    }
+
+    /// The subprotocol the server chose.
+    #[wasm_bindgen(getter)]
+    pub fn protocol(&self) -> String {
+        self.driver.opened().protocol
+    }
+
+    /// The extensions the server chose.
+    #[wasm_bindgen(getter)]
+    pub fn extensions(&self) -> String {
+        self.driver.opened().extensions
+    }
+
+    /// Queued bytes plus the native socket's `bufferedAmount`.
+    #[wasm_bindgen(getter, js_name = bufferedAmount)]
+    pub fn buffered_amount(&self) -> f64 {
+        self.driver.buffered_amount()
+    }
+
+    /// Retries since the last connection that stayed up `minUptime`.
+    #[wasm_bindgen(getter, js_name = retryCount)]
+    pub fn retry_count(&self) -> u32 {
+        self.driver.retry_count()
+    }
+
+    /// Messages waiting in the send queue.
+    #[wasm_bindgen(getter, js_name = queuedMessages)]
+    pub fn queued_messages(&self) -> usize {
+        self.driver.queued_messages()
+    }
+
+    /// `"blob"` or `"arraybuffer"`; kept across reconnects.
+    #[wasm_bindgen(getter, js_name = binaryType)]
+    pub fn binary_type(&self) -> String {
+        match self.driver.binary_type() {
+            BinaryType::Arraybuffer => "arraybuffer".to_owned(),
+            _ => "blob".to_owned(),
+        }
+    }
+
+    /// Sets the binary type; other values are ignored, as the browser does.
+    #[wasm_bindgen(setter, js_name = binaryType)]
+    pub fn set_binary_type(&self, value: JsValue) {
+        match value.as_string().as_deref() {
+            Some("blob") => self.driver.set_binary_type(BinaryType::Blob),
+            Some("arraybuffer") => self.driver.set_binary_type(BinaryType::Arraybuffer),
+            _ => {}
+        }
+    }
+}
+
+fn parse_protocols(value: &JsValue) -> Result<Vec<String>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Vec::new());
+    }
+    if let Some(p) = value.as_string() {
+        return Ok(vec![p]);
+    }
+    let bad = || {
+        errors::dom(
+            "SyntaxError",
+            "SteadySocket protocols must be a string or an array of strings",
+        )
+    };
+    let array = value.dyn_ref::<js_sys::Array>().ok_or_else(bad)?;
+    array.iter().map(|p| p.as_string().ok_or_else(bad)).collect()
+}
+
+/// How to get the URL of each attempt, and what `url` says before the first.
+fn resolver(url: JsValue) -> Result<(Resolver, String), JsValue> {
+    if let Some(f) = url.dyn_ref::<js_sys::Function>() {
+        let f = f.clone();
+        let resolver: Resolver = Rc::new(move |attempt| call_provider(&f, attempt));
+        return Ok((resolver, String::new()));
+    }
+    let text = url.as_string().ok_or_else(|| {
+        errors::dom(
+            "SyntaxError",
+            "SteadySocket url must be a string or a function returning one",
+        )
+    })?;
+    let url = url::normalize(&text).map_err(|e| errors::from_error(&e))?;
+    let shown = url.clone();
+    Ok((Rc::new(move |_| Target::Ready(url.clone())), shown))
+}
+
+/// Calls a URL provider: a string now, a promise of one later, or a failure.
+fn call_provider(f: &js_sys::Function, attempt: u32) -> Target {
+    match f.call1(&JsValue::UNDEFINED, &attempt.into()) {
+        Err(e) => Target::Failed(js_error_message(&e)),
+        Ok(v) => match v.dyn_into::<js_sys::Promise>() {
+            Ok(promise) => Target::Pending(Box::pin(async move {
+                let v = wasm_bindgen_futures::JsFuture::from(promise)
+                    .await
+                    .map_err(|e| js_error_message(&e))?;
+                v.as_string()
+                    .ok_or_else(|| "the URL provider did not resolve to a string".to_owned())
+            })),
+            Err(v) => v.as_string().map_or_else(
+                || Target::Failed("the URL provider did not return a string".to_owned()),
+                Target::Ready,
+            ),
+        },
+    }
+}
+
+fn close_args(code: &JsValue, reason: &JsValue) -> Result<(Option<u16>, String), JsValue> {
+    let code = if code.is_undefined() {
+        None
+    } else {
+        // WebIDL `unsigned short` with [Clamp]: out-of-range numbers are refused.
+        let n = code.as_f64().unwrap_or(f64::NAN);
+        if !(0.0..=65535.0).contains(&n) || n.fract() != 0.0 {
+            return Err(errors::dom(
+                "InvalidAccessError",
+                &format!("close code {n} is not allowed: use 1000 or 3000-4999"),
+            ));
+        }
+        Some(n as u16)
+    };
+    let reason = if reason.is_undefined() {
+        String::new()
+    } else {
+        reason
+            .as_string()
+            .unwrap_or_else(|| js_sys::JsString::from(reason.clone()).into())
+    };
+    Ok((code, reason))
+}
