@@ -11,7 +11,7 @@ pub enum Error {
     /// The URL cannot be used for a WebSocket: not a URL, a scheme other than
     /// `ws:`/`wss:` (`http:`/`https:` are converted), or it has a fragment. Fix the
     /// URL. (JS: `SyntaxError`.)
-    #[error("invalid WebSocket URL {url:?}: {reason}")]
+    #[error("invalid WebSocket URL '{url}': {reason}")]
     InvalidUrl {
         /// The URL given.
         url: String,
@@ -20,7 +20,7 @@ pub enum Error {
     },
     /// A subprotocol is empty, has characters a token may not have, or appears
     /// twice. (JS: `SyntaxError`.)
-    #[error("invalid subprotocol {protocol:?}: {reason}")]
+    #[error("invalid subprotocol '{protocol}': {reason}")]
     InvalidProtocol {
         /// The subprotocol given.
         protocol: String,

@@ -31,12 +31,12 @@
 )]
 
 mod error;
+#[cfg(target_arch = "wasm32")]
+mod js;
 pub mod machine;
 mod message;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the browser side
 mod protocols;
-#[cfg(target_arch = "wasm32")]
-mod js;
 #[cfg(target_arch = "wasm32")]
 mod web;
 

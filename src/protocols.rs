@@ -17,7 +17,7 @@ pub(crate) fn validate(protocols: &[String]) -> Result<(), Error> {
             return Err(bad("it is empty"));
         }
         if let Some(c) = p.chars().find(|c| !is_token_char(*c)) {
-            return Err(bad(&format!("{c:?} is not allowed in a token")));
+            return Err(bad(&format!("'{c}' is not allowed in a token")));
         }
         if protocols.iter().take(i).any(|q| q == p) {
             return Err(bad("it appears more than once"));

@@ -33,19 +33,57 @@ pub(crate) fn from_close(e: &CloseError) -> JsValue {
     }
 }
 
-pub(crate) fn from_config(e: &ConfigError) -> JsValue {
-    let option = e.field().js_name();
-    let text = e.to_string().replace(e.field().rust_name(), option);
-    range_error(&format!("SteadySocket option {option}: {text}"))
+/// A number as JS prints it (no Rust float formatting in the wasm: it is big).
+pub(crate) fn num(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map_or_else(|_| String::from("?"), String::from)
 }
 
+pub(crate) fn from_config(e: &ConfigError) -> JsValue {
+    let option = e.field().js_name();
+    let ms = |d: std::time::Duration| num(d.as_secs_f64() * 1000.0);
+    let what = match e {
+        ConfigError::NotFinite { value, .. } => {
+            format!("must be a finite number, got {}", num(*value))
+        }
+        ConfigError::Negative { value, .. } => format!("must not be negative, got {}", num(*value)),
+        ConfigError::Zero { .. } => "must be greater than 0".to_owned(),
+        ConfigError::GrowFactorBelowOne { value } => {
+            format!("must be at least 1, got {}", num(*value))
+        }
+        ConfigError::JitterOutOfRange { value } => {
+            format!("must be between 0 and 1, got {}", num(*value))
+        }
+        ConfigError::MinAboveMax { min, max } => format!(
+            "({} ms) is larger than maxReconnectionDelay ({} ms)",
+            ms(*min),
+            ms(*max)
+        ),
+        ConfigError::InvalidStopCode { code } => {
+            format!("contains {code}, which is not a close code (1000-4999)")
+        }
+        ConfigError::Empty { .. } => "must not be empty".to_owned(),
+    };
+    range_error(&format!("SteadySocket option {option} {what}"))
+}
+
+/// Only the variants the JS binding can meet; each formatted here, not through
+/// `Display`, which would link Rust's float formatting into the wasm.
 pub(crate) fn from_error(e: &Error) -> JsValue {
     match e {
-        Error::InvalidUrl { .. } | Error::InvalidProtocol { .. } => {
-            dom("SyntaxError", &e.to_string())
-        }
+        Error::InvalidUrl { url, reason } => dom(
+            "SyntaxError",
+            &format!("Failed to construct 'SteadySocket': the URL '{url}' is invalid: {reason}"),
+        ),
+        Error::InvalidProtocol { protocol, reason } => dom(
+            "SyntaxError",
+            &format!(
+                "Failed to construct 'SteadySocket': the subprotocol '{protocol}' is invalid: {reason}"
+            ),
+        ),
         Error::Config(c) => from_config(c),
         Error::Close(c) => from_close(c),
-        other => named("Error", &other.to_string()),
+        _ => named("Error", "steadysocket: unexpected error"),
     }
 }

@@ -258,7 +258,10 @@ fn parse_protocols(value: &JsValue) -> Result<Vec<String>, JsValue> {
         )
     };
     let array = value.dyn_ref::<js_sys::Array>().ok_or_else(bad)?;
-    array.iter().map(|p| p.as_string().ok_or_else(bad)).collect()
+    array
+        .iter()
+        .map(|p| p.as_string().ok_or_else(bad))
+        .collect()
 }
 
 /// How to get the URL of each attempt, and what `url` says before the first.
@@ -308,7 +311,10 @@ fn close_args(code: &JsValue, reason: &JsValue) -> Result<(Option<u16>, String),
         if !(0.0..=65535.0).contains(&n) || n.fract() != 0.0 {
             return Err(errors::dom(
                 "InvalidAccessError",
-                &format!("close code {n} is not allowed: use 1000 or 3000-4999"),
+                &format!(
+                    "close code {} is not allowed: use 1000 or 3000-4999",
+                    errors::num(n)
+                ),
             ));
         }
         Some(n as u16)

@@ -116,16 +116,19 @@ impl Reader<'_> {
     }
 
     fn range(&self, name: &str, what: &str, value: f64) -> JsValue {
-        range_error(&format!("SteadySocket option {name} {what}, got {value}"))
+        range_error(&format!(
+            "SteadySocket option {name} {what}, got {}",
+            super::errors::num(value)
+        ))
     }
 
     fn number(&self, name: &str) -> Result<Option<f64>, JsValue> {
         let Some(v) = self.get(name) else {
             return Ok(None);
         };
-        let n = v.as_f64().ok_or_else(|| {
-            type_error(&format!("SteadySocket option {name} must be a number"))
-        })?;
+        let n = v
+            .as_f64()
+            .ok_or_else(|| type_error(&format!("SteadySocket option {name} must be a number")))?;
         if n.is_nan() {
             return Err(self.range(name, "must be a number", n));
         }
@@ -187,9 +190,7 @@ impl Reader<'_> {
 }
 
 fn close_codes(value: &JsValue) -> Result<Vec<u16>, JsValue> {
-    let bad = || {
-        type_error("SteadySocket option stopOnCloseCodes must be an array of close codes")
-    };
+    let bad = || type_error("SteadySocket option stopOnCloseCodes must be an array of close codes");
     let array = value.dyn_ref::<js_sys::Array>().ok_or_else(bad)?;
     array
         .iter()
@@ -197,7 +198,8 @@ fn close_codes(value: &JsValue) -> Result<Vec<u16>, JsValue> {
             let n = v.as_f64().ok_or_else(bad)?;
             if n.fract() != 0.0 || !(1000.0..=4999.0).contains(&n) {
                 return Err(range_error(&format!(
-                    "SteadySocket option stopOnCloseCodes: {n} is not a close code (1000-4999)"
+                    "SteadySocket option stopOnCloseCodes: {} is not a close code (1000-4999)",
+                    super::errors::num(n)
                 )));
             }
             Ok(n as u16)
@@ -208,9 +210,9 @@ fn close_codes(value: &JsValue) -> Result<Vec<u16>, JsValue> {
 /// Wraps a JS `shouldReconnect(closeEvent)` function. A predicate that throws is
 /// treated as "reconnect" (the safe choice for a socket that should stay up).
 fn predicate(f: JsValue) -> Result<Predicate, JsValue> {
-    let f: js_sys::Function = f.dyn_into().map_err(|_| {
-        type_error("SteadySocket option shouldReconnect must be a function")
-    })?;
+    let f: js_sys::Function = f
+        .dyn_into()
+        .map_err(|_| type_error("SteadySocket option shouldReconnect must be a function"))?;
     Ok(Rc::new(move |close: &CloseInfo| {
         let event = js_sys::Object::new();
         let set = |k: &str, v: JsValue| {

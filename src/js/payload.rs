@@ -82,11 +82,7 @@ impl Payload for JsPayload {
     /// change if the caller reuses its buffer afterwards, so it is copied here.
     fn into_owned(self) -> Self {
         let copy = match self.kind {
-            Kind::Buffer => Some(
-                self.value
-                    .unchecked_ref::<js_sys::ArrayBuffer>()
-                    .slice(0),
-            ),
+            Kind::Buffer => Some(self.value.unchecked_ref::<js_sys::ArrayBuffer>().slice(0)),
             Kind::View => copy_view(&self.value),
             Kind::Text | Kind::Blob => None,
         };

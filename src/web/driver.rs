@@ -434,7 +434,7 @@ impl<M: Outbound> State<M> {
         now: Instant,
     ) {
         let opened = url
-            .and_then(|u| url::normalize(&u).map_err(|e| e.to_string()))
+            .and_then(|u| url::check(&u).map_err(|reason| format!("invalid URL '{u}': {reason}")))
             .and_then(|u| {
                 let on_event = move |event| {
                     if let Some(driver) = me.upgrade() {

@@ -14,10 +14,16 @@ use crate::Error;
 ///
 /// [`Error::InvalidUrl`] naming the URL and what is wrong.
 pub(crate) fn normalize(url: &str) -> Result<String, Error> {
-    let bad = |reason: &str| Error::InvalidUrl {
+    check(url).map_err(|reason| Error::InvalidUrl {
         url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
+        reason,
+    })
+}
+
+/// As [`normalize`], with only the reason as the error (no `Error` formatting
+/// machinery on this path: the driver checks every provider's URL with it).
+pub(crate) fn check(url: &str) -> Result<String, String> {
+    let bad = |reason: &str| reason.to_owned();
     let parsed = match base() {
         Some(base) => web_sys::Url::new_with_base(url, &base),
         None => web_sys::Url::new(url),
