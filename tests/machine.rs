@@ -540,10 +540,20 @@ fn close_while_connecting_abandons_the_attempt_and_cancels_its_timer() {
             reason: String::new()
         }]
     );
+    // CLOSING at once; the events come on the next turn, never inside close().
+    assert_eq!(sim.m.ready_state(), ReadyState::Closing);
+    assert!(sim.take_events().is_empty());
+    assert_eq!(
+        sim.m.poll_timeout(),
+        Some(sim.now),
+        "a zero-delay close timer"
+    );
+    sim.advance(ms(0));
     let events = sim.take_events();
     assert!(matches!(
         &events[0],
         Event::Close(CloseInfo {
+            code: 1006,
             closer: Closer::User,
             ..
         })
@@ -565,6 +575,9 @@ fn close_during_backoff_cancels_the_wait_for_good() {
     fail(&mut sim);
     sim.take_events();
     sim.m.close(sim.now, Some(1000), "").unwrap();
+    assert_eq!(sim.m.ready_state(), ReadyState::Closing);
+    assert!(sim.take_events().is_empty(), "no event inside close()");
+    sim.advance(ms(0));
     assert_eq!(
         sim.take_events(),
         vec![
@@ -580,6 +593,17 @@ fn close_during_backoff_cancels_the_wait_for_good() {
     assert_eq!(sim.m.poll_timeout(), None);
     sim.advance(ms(100_000));
     assert!(sim.take_actions().is_empty(), "no attempt after close");
+}
+
+#[test]
+fn close_before_a_start_closed_socket_ever_started_only_reports_the_stop() {
+    let mut c = exact();
+    c.start_closed = true;
+    let mut sim = Sim::new(c);
+    sim.m.close(sim.now, None, "").unwrap();
+    assert_eq!(sim.take_events(), vec![Event::Stop(StopReason::Close)]);
+    assert!(sim.take_actions().is_empty());
+    assert_eq!(sim.m.ready_state(), ReadyState::Closed);
 }
 
 #[test]
@@ -711,10 +735,11 @@ fn reconnect_while_closing_ends_the_close_and_starts_again() {
     assert!(matches!(actions[0], Action::Abandon { socket, .. } if socket == s));
     assert!(matches!(actions[1], Action::Connect { .. }));
     let events = sim.take_events();
+    // The close handshake was given up on: reported as abnormal, as a timeout is.
     assert!(matches!(
         &events[0],
         Event::Close(CloseInfo {
-            code: 1000,
+            code: 1006,
             closer: Closer::User,
             ..
         })
@@ -842,7 +867,8 @@ fn close_discards_the_queue() {
 
 #[test]
 fn close_1013_waits_the_maximum_delay() {
-    let mut sim = Sim::new(exact());
+    // With jitter on: the wait is exactly the maximum, not jittered.
+    let mut sim = Sim::new(Config::default());
     let s = sim.connect_and_open();
     sim.take_events();
     sim.server_close(s, 1013);

@@ -2,6 +2,7 @@
 //! queue and close policy together.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use super::backoff::{Backoff, Rng};
 use super::config::{Config, ConfigError};
@@ -113,9 +114,12 @@ impl<M: Payload> Machine<M> {
     }
 
     /// Closes for good: cancels every timer and pending attempt, discards the send
-    /// queue, and ends with exactly one `Close` and one `Stop(Close)` event (at once
-    /// when no socket is open, else when the handshake ends or `close_timeout`
-    /// passes). A no-op when already closing or closed.
+    /// queue, and ends with exactly one `Close` and one `Stop(Close)` event: when the
+    /// handshake ends or `close_timeout` passes if a socket is open, else on the next
+    /// [`handle_timeout`](Machine::handle_timeout) (a zero-delay timer), so the ready
+    /// state is `Closing` in between, as with a browser `WebSocket`. A socket that
+    /// was never started only reports `Stop(Close)`. A no-op when already closing or
+    /// closed.
     ///
     /// # Errors
     ///
@@ -129,35 +133,42 @@ impl<M: Payload> Machine<M> {
     ) -> Result<(), CloseError> {
         validate_close(code, reason)?;
         self.queue.clear();
-        match std::mem::replace(&mut self.state, State::Idle) {
+        let (socket, report, wait) = match std::mem::replace(&mut self.state, State::Idle) {
             State::Open { socket, .. } => {
-                self.timers.stop_all();
-                self.timers
-                    .set(Timer::Close, now + self.config.close_timeout);
                 self.actions.push_back(Action::Close {
                     socket,
                     code,
                     reason: reason.to_owned(),
                 });
-                self.state = State::Closing {
-                    socket,
-                    code,
-                    reason: reason.to_owned(),
-                };
+                let report = CloseInfo::abnormal("", Closer::User);
+                (Some(socket), report, self.config.close_timeout)
             }
             State::Connecting { socket } => {
                 self.abandon(socket, code, reason);
-                self.finish_user_close(CloseInfo::abnormal(reason, Closer::User));
+                let report = CloseInfo::abnormal(reason, Closer::User);
+                (None, report, Duration::ZERO)
             }
-            State::Waiting => self.finish_user_close(CloseInfo {
-                code: code.unwrap_or(1005),
-                reason: reason.to_owned(),
-                was_clean: false,
-                closer: Closer::User,
-            }),
-            State::Idle => self.state = State::Stopped(StopReason::Close),
-            other @ (State::Closing { .. } | State::Stopped(_)) => self.state = other,
-        }
+            State::Waiting => {
+                let report = CloseInfo {
+                    code: code.unwrap_or(1005),
+                    reason: reason.to_owned(),
+                    was_clean: false,
+                    closer: Closer::User,
+                };
+                (None, report, Duration::ZERO)
+            }
+            State::Idle => {
+                self.stop(StopReason::Close);
+                return Ok(());
+            }
+            other @ (State::Closing { .. } | State::Stopped(_)) => {
+                self.state = other;
+                return Ok(());
+            }
+        };
+        self.timers.stop_all();
+        self.timers.set(Timer::Close, now + wait);
+        self.state = State::Closing { socket, report };
         Ok(())
     }
 
@@ -190,18 +201,11 @@ impl<M: Payload> Machine<M> {
                     closer: Closer::Reconnect,
                 }));
             }
-            State::Closing {
-                socket,
-                code: user_code,
-                reason: user_reason,
-            } => {
-                self.abandon(socket, None, "");
-                self.finish_user_close(CloseInfo {
-                    code: user_code.unwrap_or(1005),
-                    reason: user_reason,
-                    was_clean: false,
-                    closer: Closer::User,
-                });
+            State::Closing { socket, report } => {
+                if let Some(socket) = socket {
+                    self.abandon(socket, None, "");
+                }
+                self.finish_user_close(report);
             }
             State::Idle | State::Waiting | State::Stopped(_) => {}
         }
@@ -259,7 +263,9 @@ impl<M: Payload> Machine<M> {
                 }
                 (!is_response).then_some(message)
             }
-            State::Closing { socket: live, .. } if *live == socket => {
+            State::Closing {
+                socket: Some(live), ..
+            } if *live == socket => {
                 let filtered =
                     self.heartbeat.is_some() && message.is_text(&self.config.heartbeat_response);
                 (!filtered).then_some(message)
@@ -446,7 +452,9 @@ impl<M: Payload> Machine<M> {
         vetoed: bool,
     ) {
         let closer = match &self.state {
-            State::Closing { socket: s, .. } if *s == socket => Closer::User,
+            State::Closing {
+                socket: Some(s), ..
+            } if *s == socket => Closer::User,
             State::Connecting { socket: s } | State::Open { socket: s, .. } if *s == socket => {
                 Closer::Remote
             }
@@ -492,12 +500,13 @@ impl<M: Payload> Machine<M> {
             return;
         }
         self.retries = self.retries.saturating_add(1);
-        let base = if try_again_later {
+        // 1013 "try again later" waits the maximum, exactly (the contract's rule).
+        let delay = if try_again_later {
             self.backoff.max
         } else {
-            self.backoff.base_delay(self.retries)
+            let base = self.backoff.base_delay(self.retries);
+            self.backoff.jittered(base, &mut self.rng)
         };
-        let delay = self.backoff.jittered(base, &mut self.rng);
         self.state = State::Waiting;
         self.timers.set(Timer::Backoff, now + delay);
         self.events.push_back(Event::Reconnecting {
@@ -548,10 +557,12 @@ impl<M: Payload> Machine<M> {
                     }
                 }
             }
-            (Timer::Close, State::Closing { socket, .. }) => {
-                let socket = *socket;
-                self.abandon(socket, None, "");
-                self.finish_user_close(CloseInfo::abnormal("", Closer::User));
+            (Timer::Close, State::Closing { socket, report }) => {
+                let (socket, report) = (*socket, report.clone());
+                if let Some(socket) = socket {
+                    self.abandon(socket, None, "");
+                }
+                self.finish_user_close(report);
             }
             // A timer that does not belong to the current state: transitions disarm
             // their timers, so this is only reachable through a bug; ignore it.

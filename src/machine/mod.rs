@@ -50,8 +50,8 @@
 //!   timeout (`"heartbeat timeout"`; the server is sent 4000 if the socket can still
 //!   carry it), or close timeout. Synthetic timeouts are preceded by an
 //!   [`Event::Error`] saying which.
-//! - **Server close codes.** 1013 waits `max_reconnection_delay` (jittered like any
-//!   delay). Codes in `stop_on_close_codes` (server closes only) and a `should_reconnect`
+//! - **Server close codes.** 1013 waits exactly `max_reconnection_delay` (not
+//!   jittered). Codes in `stop_on_close_codes` (server closes only) and a `should_reconnect`
 //!   veto stop for good with [`StopReason::CloseCode`]. Any other code, 1000
 //!   included, reconnects: the socket is meant to stay connected.
 //! - **`close()`** is final: it cancels every timer and attempt and **discards the send

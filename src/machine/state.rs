@@ -1,7 +1,7 @@
 //! The lifecycle state: one enum carrying what each state needs, with predicates
 //! named by intent.
 
-use super::event::{ReadyState, SocketId, StopReason};
+use super::event::{CloseInfo, ReadyState, SocketId, StopReason};
 use super::heartbeat::Heartbeat;
 
 /// Where a connection is in its life. See the diagram in the module docs.
@@ -18,11 +18,13 @@ pub(crate) enum State {
         socket: SocketId,
         heartbeat: Heartbeat,
     },
-    /// The user called `close()` on an open `socket`; waiting for its close event.
+    /// The user called `close()`. With an open `socket`, waiting for its close
+    /// event (or the close timeout); without one, for the next turn (a zero-delay
+    /// close timer), so the close event never fires inside the `close()` call.
+    /// `report` is the close reported if no native close event ends the wait.
     Closing {
-        socket: SocketId,
-        code: Option<u16>,
-        reason: String,
+        socket: Option<SocketId>,
+        report: CloseInfo,
     },
     /// Stopped for good until `reconnect()`.
     Stopped(StopReason),
@@ -41,9 +43,8 @@ impl State {
     /// The native socket that is connecting, open or closing, if any.
     pub(crate) fn live_socket(&self) -> Option<SocketId> {
         match self {
-            State::Connecting { socket }
-            | State::Open { socket, .. }
-            | State::Closing { socket, .. } => Some(*socket),
+            State::Connecting { socket } | State::Open { socket, .. } => Some(*socket),
+            State::Closing { socket, .. } => *socket,
             State::Idle | State::Waiting | State::Stopped(_) => None,
         }
     }
