@@ -2,6 +2,12 @@
 // WebSocket endpoints on the same port:
 //   /echo  echoes every message with the same type; text "ping" is answered with "pong"
 //   /chat  tiny broadcast chat (JSON messages), text "ping" is answered with "pong"
+//   POST /api/drop?client=ID   cuts (terminates, no close frame: the browser sees 1006)
+//          every socket that connected with `?client=ID`, so a visitor can watch a
+//          reconnect. Answers JSON { dropped: n } (404 when none matched).
+//
+// Limits: 1 MiB per message (1009), MAX_CONNECTIONS_PER_IP sockets per IP address
+// (the next one is accepted and closed at once with 1013 "try again later").
 //
 //   node www/server.mjs            # PORT (default 8080), HOST (default 127.0.0.1)
 //
@@ -15,6 +21,9 @@ import { WebSocketServer, WebSocket } from 'ws';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export const MAX_PAYLOAD = 1024 * 1024; // 1 MiB
+export const MAX_CONNECTIONS_PER_IP = 50;
+/** Client ids accepted in `?client=` (the pages send 32 hex digits). */
+export const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/;
 export const CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
   "connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; " +
@@ -68,6 +77,39 @@ function splitUrl(rawUrl) {
 
 function isInside(dir, file) {
   return file === dir || file.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+}
+
+function sendJson(res, status, obj, extra = {}) {
+  const body = Buffer.from(JSON.stringify(obj) + '\n');
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': body.length,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...extra,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** The client id in a query string (`?client=...`), or null when absent or malformed. */
+function clientIdOf(search) {
+  try {
+    const id = new URLSearchParams(search).get('client');
+    return id && CLIENT_ID.test(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when the request carries an Origin header naming another host (cross-site). */
+function crossOrigin(req) {
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
 }
 
 function sendText(res, status, text, extra = {}) {
@@ -127,6 +169,10 @@ async function resolveFile(pathname, root, pkgDir) {
 
 /**
  * Starts the demo server. Resolves once listening.
+ *
+ * `maxConnectionsPerIp` bounds open WebSockets per remote address (over it: close 1013).
+ * `onMessage({ endpoint, client, isBinary, data, text })` is called for every WebSocket
+ * message received (heartbeat pings included); tests use it to count deliveries.
  * @returns {Promise<{port:number, url:string, wsUrl:string, server:http.Server, close():Promise<void>}>}
  */
 export async function startServer({
@@ -136,6 +182,8 @@ export async function startServer({
   pkgDir = path.join(HERE, '..', 'pkg'),
   log = console.log,
   heartbeatIntervalMs = 30_000,
+  maxConnectionsPerIp = MAX_CONNECTIONS_PER_IP,
+  onMessage = null,
 } = {}) {
   root = path.resolve(root);
   pkgDir = path.resolve(pkgDir);
@@ -145,7 +193,8 @@ export async function startServer({
   const server = http.createServer(async (req, res) => {
     try {
       res.on('error', noop);
-      const { pathname } = splitUrl(req.url);
+      const { pathname, search } = splitUrl(req.url);
+      if (pathname === '/api/drop') return handleDrop(req, res, search);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendText(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
       }
@@ -196,10 +245,58 @@ export async function startServer({
   echoWss.on('error', noop);
   chatWss.on('error', noop);
   let seq = 0;
+  const byClient = new Map(); // client id -> Set<ws>
+  const perIp = new Map(); // remote address -> open socket count
+
+  function handleDrop(req, res, search) {
+    if (req.method !== 'POST') {
+      return sendJson(res, 405, { error: 'use POST' }, { Allow: 'POST' });
+    }
+    if (crossOrigin(req)) return sendJson(res, 403, { error: 'cross-origin request' });
+    const client = clientIdOf(search);
+    if (!client) return sendJson(res, 400, { error: 'missing or malformed ?client=' });
+    const sockets = [...(byClient.get(client) || [])];
+    for (const ws of sockets) ws.terminate();
+    if (sockets.length) say(`dropped client ${client} (${sockets.length} socket(s))`);
+    req.resume();
+    return sendJson(res, sockets.length ? 200 : 404, { dropped: sockets.length });
+  }
+
+  /** Counts the socket against its IP; false (and a 1013 close) when over the limit. */
+  function admit(ws, req, kind) {
+    const ip = req.socket.remoteAddress || '?';
+    const n = perIp.get(ip) || 0;
+    if (n >= maxConnectionsPerIp) {
+      say(`${kind} ${ip} refused: ${n} connections from this address`);
+      ws.on('error', noop);
+      ws.close(1013, 'try again later');
+      return false;
+    }
+    perIp.set(ip, n + 1);
+    ws.once('close', () => {
+      const left = (perIp.get(ip) || 1) - 1;
+      if (left > 0) perIp.set(ip, left);
+      else perIp.delete(ip);
+    });
+    return true;
+  }
 
   function track(ws, req, kind) {
     const id = ++seq;
-    const who = `${kind}#${id} ${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const client = clientIdOf(splitUrl(req.url).search);
+    const who =
+      `${kind}#${id} ${req.socket.remoteAddress}:${req.socket.remotePort}` +
+      (client ? ` client=${client.slice(0, 8)}` : '');
+    if (client) {
+      if (!byClient.has(client)) byClient.set(client, new Set());
+      byClient.get(client).add(ws);
+      ws.once('close', () => {
+        const set = byClient.get(client);
+        set?.delete(ws);
+        if (set && set.size === 0) byClient.delete(client);
+      });
+    }
+    ws.client = client;
     ws.isAlive = true;
     ws.on('pong', () => {
       ws.isAlive = true;
@@ -213,9 +310,21 @@ export async function startServer({
 
   const isPing = (data, isBinary) => !isBinary && data.length === 4 && data.toString() === 'ping';
 
+  const observe = typeof onMessage === 'function' ? onMessage : null;
+  function observed(endpoint, ws, data, isBinary) {
+    if (!observe) return;
+    try {
+      observe({ endpoint, client: ws.client, isBinary, data, text: isBinary ? null : data.toString() });
+    } catch {
+      // a failing observer must not break the server
+    }
+  }
+
   echoWss.on('connection', (ws, req) => {
+    if (!admit(ws, req, 'echo')) return;
     track(ws, req, 'echo');
     ws.on('message', (data, isBinary) => {
+      observed('echo', ws, data, isBinary);
       if (isPing(data, isBinary)) ws.send('pong');
       else ws.send(data, { binary: isBinary });
     });
@@ -229,6 +338,7 @@ export async function startServer({
     }
   }
   chatWss.on('connection', (ws, req) => {
+    if (!admit(ws, req, 'chat')) return;
     track(ws, req, 'chat');
     let name = '';
     try {
@@ -241,6 +351,7 @@ export async function startServer({
     ws.send(JSON.stringify({ type: 'welcome', name, users: [...chatNames.values()] }));
     broadcast({ type: 'join', name });
     ws.on('message', (data, isBinary) => {
+      observed('chat', ws, data, isBinary);
       if (isPing(data, isBinary)) return ws.send('pong');
       if (isBinary) return ws.close(1003, 'text messages only');
       broadcast({ type: 'message', from: name, text: data.toString(), time: Date.now() });

@@ -418,6 +418,139 @@ describe('demo server (www/server.mjs)', { timeout: 30_000 }, () => {
     assert.equal(good.readyState, WebSocket.OPEN, 'a client that pongs stays connected');
   });
 
+  it('POST /api/drop?client=ID cuts that client\'s sockets (1006) and no others', async (t) => {
+    const open = clientsFor(t);
+    const id = 'a1b2c3d4e5f60718';
+    const echo = await opened(open(`${wsBase}/echo?client=${id}`));
+    const chat = await opened(open(`${wsBase}/chat?client=${id}&name=dropme`));
+    const other = await opened(open(`${wsBase}/echo?client=someone-else-1`));
+    const anon = await opened(open(`${wsBase}/echo`));
+    const r = await request(srv.port, `/api/drop?client=${id}`, { method: 'POST' });
+    assert.equal(r.status, 200);
+    assert.match(r.headers['content-type'], /^application\/json/);
+    assert.deepEqual(JSON.parse(r.body), { dropped: 2 });
+    assert.equal((await closed(echo)).code, 1006, 'terminated: no close frame');
+    assert.equal((await closed(chat)).code, 1006);
+    for (const ws of [other, anon]) {
+      ws.send('still here');
+      assert.equal((await next(ws)).text, 'still here');
+    }
+    // nothing left under that id; the same id can connect again
+    const again = await request(srv.port, `/api/drop?client=${id}`, { method: 'POST' });
+    assert.equal(again.status, 404);
+    assert.deepEqual(JSON.parse(again.body), { dropped: 0 });
+    const back = await opened(open(`${wsBase}/echo?client=${id}`));
+    assert.deepEqual(JSON.parse((await request(srv.port, `/api/drop?client=${id}`, { method: 'POST' })).body), {
+      dropped: 1,
+    });
+    assert.equal((await closed(back)).code, 1006);
+  });
+
+  it('/api/drop refuses GET (405), bad ids (400) and cross-origin posts (403)', async (t) => {
+    const open = clientsFor(t);
+    const id = 'victim-0123456789';
+    const ws = await opened(open(`${wsBase}/echo?client=${id}`));
+    const get = await request(srv.port, `/api/drop?client=${id}`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.allow, 'POST');
+    for (const q of ['', '?client=', '?client=short', '?client=has%20space%20in%20it', `?client=${'x'.repeat(65)}`]) {
+      const r = await request(srv.port, `/api/drop${q}`, { method: 'POST' });
+      assert.equal(r.status, 400, q);
+      assert.equal(typeof JSON.parse(r.body).error, 'string');
+    }
+    const cross = await request(srv.port, `/api/drop?client=${id}`, {
+      method: 'POST',
+      headers: { Origin: 'http://evil.example' },
+    });
+    assert.equal(cross.status, 403);
+    const same = await request(srv.port, `/api/drop?client=unknown-client-id`, {
+      method: 'POST',
+      headers: { Origin: `http://127.0.0.1:${srv.port}` },
+    });
+    assert.equal(same.status, 404, 'same-origin post is allowed');
+    ws.send('survived');
+    assert.equal((await next(ws)).text, 'survived');
+  });
+
+  it('connections per IP are limited: the next one is closed with 1013', async (t) => {
+    const small = await startServer({
+      port: 0,
+      root: path.join(tmp, 'www'),
+      pkgDir: path.join(tmp, 'pkg'),
+      log: () => {},
+      maxConnectionsPerIp: 2,
+    });
+    t.after(() => small.close());
+    const base = `ws://127.0.0.1:${small.port}`;
+    const open = clientsFor(t);
+    const a = await opened(open(`${base}/echo`));
+    const b = await opened(open(`${base}/chat?name=b`));
+    const c = open(`${base}/echo`);
+    assert.deepEqual(await closed(c), { code: 1013, reason: 'try again later' });
+    const d = open(`${base}/chat`);
+    assert.deepEqual(await closed(d), { code: 1013, reason: 'try again later' });
+    a.close();
+    await closed(a);
+    // a slot is free again (the server counts closes asynchronously: retry briefly)
+    const e = await waitFor(
+      async () => {
+        const ws = await opened(open(`${base}/echo`));
+        ws.send('x');
+        const r = await Promise.race([next(ws, 500).then(() => 'echoed'), ws.closed.then(() => 'closed')]);
+        return r === 'echoed' ? ws : null;
+      },
+      1500,
+      'a free slot',
+    );
+    assert.equal(e.readyState, WebSocket.OPEN);
+    assert.equal(b.readyState, WebSocket.OPEN, 'the others were not touched');
+  });
+
+  it('onMessage sees every message with its endpoint and client id', async (t) => {
+    const seen = [];
+    const s = await startServer({
+      port: 0,
+      root: path.join(tmp, 'www'),
+      pkgDir: path.join(tmp, 'pkg'),
+      log: () => {},
+      onMessage: (m) => seen.push([m.endpoint, m.client, m.isBinary, m.text]),
+    });
+    t.after(() => s.close());
+    const open = clientsFor(t);
+    const echo = await opened(open(`ws://127.0.0.1:${s.port}/echo?client=observer-1`));
+    echo.send('one');
+    echo.send(Buffer.from([1, 2]));
+    await next(echo);
+    await next(echo);
+    const chat = await opened(open(`ws://127.0.0.1:${s.port}/chat`));
+    await nextJson(chat);
+    await nextJson(chat);
+    chat.send('two');
+    await nextJson(chat);
+    assert.deepEqual(seen, [
+      ['echo', 'observer-1', false, 'one'],
+      ['echo', 'observer-1', true, null],
+      ['chat', null, false, 'two'],
+    ]);
+  });
+
+  it('logs connects and disconnects with the client id', async (t) => {
+    const lines = [];
+    const s = await startServer({
+      port: 0,
+      root: path.join(tmp, 'www'),
+      pkgDir: path.join(tmp, 'pkg'),
+      log: (line) => lines.push(line),
+    });
+    t.after(() => s.close());
+    const ws = await opened(clientsFor(t)(`ws://127.0.0.1:${s.port}/echo?client=logged-client-1`));
+    ws.close(4000, 'bye');
+    await closed(ws);
+    await waitFor(() => lines.some((l) => /disconnected/.test(l)));
+    assert.match(lines[0], /^echo#1 127\.0\.0\.1:\d+ client=logged-c connected$/);
+    assert.match(lines[1], /^echo#1 .* disconnected \(4000 bye\)$/);
+  });
+
   it('close() sends 1001 "server shutting down" and stops listening', async (t) => {
     const s = await startServer({ port: 0, root: path.join(tmp, 'www'), log: () => {} });
     const ws = await opened(clientsFor(t)(`ws://127.0.0.1:${s.port}/echo`));
