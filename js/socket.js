@@ -7,6 +7,24 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
+// Arguments converted as the browser's WebIDL bindings convert them for WebSocket:
+// a close code is a number truncated toward zero (measured: close('4000') sends
+// 4000, close(3000.7) sends 3000), a reason is a string, and protocols are a string
+// or any iterable of strings.
+const toCode = (code) => {
+  if (code === undefined) return undefined;
+  const n = Math.trunc(Number(code));
+  return Number.isFinite(n) ? Math.min(Math.max(n, 0), 65535) : 0;
+};
+const toReason = (reason) => (reason === undefined ? undefined : String(reason));
+const toProtocols = (protocols) => {
+  if (protocols === undefined) return undefined;
+  if (protocols !== null && typeof protocols === 'object' && Symbol.iterator in protocols) {
+    return Array.from(protocols, String);
+  }
+  return [String(protocols)];
+};
+
 // Sockets that have not stopped for good are kept alive, as the browser keeps an
 // open WebSocket alive while it has listeners; a stopped, unreferenced one can be
 // collected (and its wasm side freed with it).
@@ -39,7 +57,7 @@ export function define(Core) {
       this.#call(() => {
         this.#core = new Core(
           target,
-          protocols,
+          toProtocols(protocols),
           options,
           (data) => ref.deref()?.#message(data),
           (kind, detail) => ref.deref()?.#event(kind, detail),
@@ -84,14 +102,16 @@ export function define(Core) {
 
     /** Closes for good; `reconnect()` starts again. */
     close(code, reason) {
-      this.#call(() => this.#core.close(code, reason));
+      this.#call(() => this.#core.close(toCode(code), toReason(reason)));
     }
 
     // ----- the extras --------------------------------------------------------------
 
     /** Closes the current connection (if any), resets the retry count, connects now. */
     reconnect(code, reason) {
-      this.#call(() => this.#core.reconnect(code, reason));
+      // The replaced connection is closed with 1000 unless told otherwise (a
+      // code-less close would reach the server as 1005 "no status").
+      this.#call(() => this.#core.reconnect(toCode(code) ?? 1000, toReason(reason)));
       this.#stopped = false;
       active.add(this);
     }
@@ -104,22 +124,19 @@ export function define(Core) {
     /** `for await (const data of socket)`: message data until the socket stops. */
     [Symbol.asyncIterator]() {
       const queue = [];
-      let wake = null;
+      // Every next() not yet answered, oldest first (callers may call next() again
+      // before the previous promise settles, as with async generators).
+      const waiting = [];
       let done = this.#stopped;
       const finish = () => {
         done = true;
         this.removeEventListener('message', onMessage);
         this.removeEventListener('stop', finish);
-        if (wake) wake({ value: undefined, done: true });
-        wake = null;
+        for (const wake of waiting.splice(0)) wake({ value: undefined, done: true });
       };
       const onMessage = (event) => {
-        if (wake) {
-          wake({ value: event.data, done: false });
-          wake = null;
-        } else {
-          queue.push(event.data);
-        }
+        if (waiting.length > 0) waiting.shift()({ value: event.data, done: false });
+        else queue.push(event.data);
       };
       if (!done) {
         this.addEventListener('message', onMessage);
@@ -130,7 +147,7 @@ export function define(Core) {
           if (queue.length > 0) return Promise.resolve({ value: queue.shift(), done: false });
           if (done) return Promise.resolve({ value: undefined, done: true });
           return new Promise((resolve) => {
-            wake = resolve;
+            waiting.push(resolve);
           });
         },
         return() {
@@ -195,6 +212,7 @@ export function define(Core) {
         case 'connecting':
           this.#stopped = false;
           active.add(this);
+          this.#fire(new CustomEvent('connecting', { detail }));
           return;
         case 'open':
           this.#fire(new Event('open'));
@@ -288,6 +306,12 @@ export function define(Core) {
     }
     set onstop(fn) {
       this.#setHandler('stop', fn);
+    }
+    get onconnecting() {
+      return this.#getHandler('connecting');
+    }
+    set onconnecting(fn) {
+      this.#setHandler('connecting', fn);
     }
     get onheartbeat() {
       return this.#getHandler('heartbeat');

@@ -58,6 +58,11 @@ export interface StopDetail {
   reason: 'close' | 'max-retries' | 'close-code';
 }
 
+export interface ConnectingDetail {
+  /** The retry number: 0 for a first attempt (or after reconnect()), n for retry n. */
+  attempt: number;
+}
+
 export interface HeartbeatDetail {
   /** Round-trip time of the heartbeat, ms. */
   rtt: number;
@@ -71,6 +76,7 @@ export interface SteadySocketEventMap {
   reconnecting: CustomEvent<ReconnectingDetail>;
   stop: CustomEvent<StopDetail>;
   heartbeat: CustomEvent<HeartbeatDetail>;
+  connecting: CustomEvent<ConnectingDetail>;
 }
 
 /** A WebSocket that stays connected: a drop-in superset of the browser `WebSocket`. */
@@ -105,12 +111,13 @@ export declare class SteadySocket extends EventTarget {
   onreconnecting: ((this: SteadySocket, ev: CustomEvent<ReconnectingDetail>) => unknown) | null;
   onstop: ((this: SteadySocket, ev: CustomEvent<StopDetail>) => unknown) | null;
   onheartbeat: ((this: SteadySocket, ev: CustomEvent<HeartbeatDetail>) => unknown) | null;
+  onconnecting: ((this: SteadySocket, ev: CustomEvent<ConnectingDetail>) => unknown) | null;
 
   /** Sends now while open, else queues. Throws QueueFullError, InvalidStateError, TypeError. */
   send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void;
   /** Closes for good. Throws InvalidAccessError (code) or SyntaxError (reason). */
   close(code?: number, reason?: string): void;
-  /** Closes the current connection (if any), resets the retry count, connects now. */
+  /** Closes the current connection (if any, with `code`, default 1000), resets the retry count, connects now. */
   reconnect(code?: number, reason?: string): void;
 
   addEventListener<K extends keyof SteadySocketEventMap>(

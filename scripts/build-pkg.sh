@@ -12,7 +12,7 @@ profile=release
 cargo_flags=(--release)
 if [ "${1:-}" = "--dev" ]; then profile=debug; cargo_flags=(); fi
 
-cargo build --quiet --lib --target wasm32-unknown-unknown "${cargo_flags[@]}"
+cargo build --quiet --lib --target wasm32-unknown-unknown --features js "${cargo_flags[@]}"
 wasm=target/wasm32-unknown-unknown/$profile/steadysocket.wasm
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 

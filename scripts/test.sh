@@ -24,7 +24,7 @@ if [ "$only" = all ]; then
 
   step "clippy (host and wasm32, warnings denied)"
   cargo clippy --quiet --all-targets -- -D warnings
-  cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy --quiet --all-targets --target wasm32-unknown-unknown --features js -- -D warnings
 
   step "native tests (the core, in virtual time)"
   cargo test --quiet
@@ -36,8 +36,9 @@ fi
 step "browser tests of the Rust API (wasm-bindgen-test, headless Chromium)"
 scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test web
 
-step "npm package build"
+step "npm package build and its size budget"
 scripts/build-pkg.sh
+node scripts/size.mjs --check
 
 step "JS tests of the npm package and the demo (Playwright, headless Chromium)"
 suites=()

@@ -31,7 +31,7 @@
 )]
 
 mod error;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 mod js;
 pub mod machine;
 mod message;

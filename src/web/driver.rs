@@ -57,6 +57,8 @@ pub(crate) struct Opened {
 pub(crate) enum Target {
     Ready(String),
     Pending(Pin<Box<dyn Future<Output = Result<String, String>>>>),
+    /// A provider that failed at once (only JS providers can: they may throw).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
     Failed(String),
 }
 
@@ -206,6 +208,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             && st.machine.queued_bytes() < c.max_enqueued_bytes
     }
 
+    #[cfg_attr(not(feature = "js"), allow(dead_code))] // the Rust API always uses ArrayBuffer
     pub(crate) fn set_binary_type(&self, binary_type: BinaryType) {
         let mut st = self.state.borrow_mut();
         st.binary_type = binary_type;
@@ -214,6 +217,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         }
     }
 
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) fn binary_type(&self) -> BinaryType {
         self.state.borrow().binary_type
     }

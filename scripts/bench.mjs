@@ -1,0 +1,285 @@
+#!/usr/bin/env node
+// `npm run bench`: throughput, latency, size and memory of steadysocket, side by side
+// with the raw browser WebSocket and other wrappers, in one headless Chromium page
+// against one local echo server (Node `ws`, perMessageDeflate off, 127.0.0.1).
+//
+// Contenders alternate run by run (the order rotates), each workload runs RUNS times,
+// and the table reports medians; ratios are taken within a run (contender / raw of
+// the same run) and then their median, so machine drift cancels out.
+//
+//   npm run bench                     # everything, 5 runs
+//   npm run bench -- --runs 3 --quick # fewer messages (a smoke run)
+//   npm run bench -- --only memory    # one section: throughput | size | memory
+//
+// Writes bench-results/latest.json (and a dated copy) for tracking.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBenchServer } from '../benches/server.mjs';
+import { launch, CHROMIUM } from '../tests/support/browser.mjs';
+import { sizeReport } from './size.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const RUNS = Number(option('runs', 5));
+const ONLY = option('only', 'all');
+const QUICK = flag('quick');
+const scale = (n) => (QUICK ? Math.max(10, Math.round(n / 10)) : n);
+
+const WORKLOADS = [
+  { id: 'text', title: `${scale(20000)} pipelined 64 B text echoes`, n: scale(20000), size: 64 },
+  { id: 'pingpong', title: `${scale(2000)} sequential 64 B round trips`, n: scale(2000), size: 64 },
+  { id: 'binary', title: `${scale(2000)} pipelined 64 KiB binary echoes`, n: scale(2000), size: 65536 },
+  { id: 'flood', title: `receive-only flood of ${scale(100000)} 64 B messages`, n: scale(100000), size: 64 },
+];
+const CONTENDERS = [
+  'raw WebSocket',
+  'SteadySocket (JS)',
+  'steadysocket (Rust)',
+  'gloo-net (Rust)',
+  'reconnecting-websocket',
+];
+
+function sh(cmd, argv) {
+  execFileSync(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function build() {
+  console.error('bench: building the package and the Rust contenders (release)…');
+  sh('bash', ['scripts/build-pkg.sh']);
+  sh('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'steadysocket-bench']);
+  sh('wasm-bindgen', [
+    '--target', 'web', '--out-dir', 'target/bench-web', '--out-name', 'steadysocket_bench',
+    'target/wasm32-unknown-unknown/release/steadysocket_bench.wasm',
+  ]);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+
+// In the page: run one workload with one contender.
+async function runInPage(page, contender, workload, url) {
+  return page.evaluate(
+    async ({ contender, workload, url }) => {
+      const w = await import('/bench/workloads.js');
+      if (contender.endsWith('(Rust)')) {
+        const rust = await import('/rust/steadysocket_bench.js');
+        await rust.default();
+        const prefix = contender.startsWith('gloo') ? 'gloo' : 'steady';
+        const result = await rust[`${prefix}_${workload.id}`](url, workload.n, workload.size);
+        return Array.isArray(result) || ArrayBuffer.isView(result) ? Array.from(result) : result;
+      }
+      const make = (await w.jsContenders())[contender];
+      switch (workload.id) {
+        case 'text':
+          return w.pipelined(make, url, workload.n, workload.size, false);
+        case 'binary':
+          return w.pipelined(make, url, workload.n, workload.size, true);
+        case 'pingpong':
+          return w.pingpong(make, url, workload.n, workload.size);
+        case 'flood':
+          return w.flood(make, url, workload.n, workload.size);
+      }
+      throw new Error(`unknown workload ${workload.id}`);
+    },
+    { contender, workload, url },
+  );
+}
+
+async function throughput(page, server) {
+  const rows = {};
+  for (const workload of WORKLOADS) {
+    const perContender = Object.fromEntries(CONTENDERS.map((c) => [c, []]));
+    for (let run = 0; run < RUNS; run++) {
+      const order = CONTENDERS.map((_, i) => CONTENDERS[(i + run) % CONTENDERS.length]);
+      const thisRun = {};
+      for (const contender of order) {
+        const raw = await runInPage(page, contender, workload, `${server.ws}/echo`);
+        thisRun[contender] = Array.isArray(raw)
+          ? { ms: raw.reduce((a, b) => a + b, 0), rtts: raw }
+          : { ms: raw };
+      }
+      for (const c of CONTENDERS) {
+        const r = thisRun[c];
+        perContender[c].push({
+          msgsPerSec: workload.n / (r.ms / 1000),
+          ratio: thisRun['raw WebSocket'].ms / r.ms,
+          p50: r.rtts && percentile(r.rtts, 50),
+          p99: r.rtts && percentile(r.rtts, 99),
+        });
+      }
+      process.stderr.write(`bench: ${workload.id} run ${run + 1}/${RUNS} done\n`);
+    }
+    rows[workload.id] = Object.fromEntries(
+      CONTENDERS.map((c) => {
+        const runs = perContender[c];
+        const msgs = median(runs.map((r) => r.msgsPerSec));
+        return [
+          c,
+          {
+            msgsPerSec: msgs,
+            mbPerSec: (msgs * workload.size) / 1e6,
+            ratio: median(runs.map((r) => r.ratio)),
+            p50: workload.id === 'pingpong' ? median(runs.map((r) => r.p50)) : undefined,
+            p99: workload.id === 'pingpong' ? median(runs.map((r) => r.p99)) : undefined,
+          },
+        ];
+      }),
+    );
+  }
+  return rows;
+}
+
+async function memory(context, page, server) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('HeapProfiler.enable');
+  const sample = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    const wasm = await page.evaluate(() => window.__wasmMemory());
+    return { jsHeap: usedSize, wasmMemory: wasm };
+  };
+  await page.evaluate(async (wsUrl) => {
+    const { SteadySocket } = await import('/pkg/steadysocket.js');
+    const core = await import('/pkg/core/steadysocket_core.js');
+    const exports = await core.default();
+    window.__wasmMemory = () => exports.memory.buffer.byteLength;
+    window.__opens = 0;
+    window.__socket = new SteadySocket(`${wsUrl}/drop`, [], {
+      minReconnectionDelay: 0,
+      maxReconnectionDelay: 0,
+      reconnectionJitter: 0,
+    });
+    window.__socket.onopen = () => window.__opens++;
+  }, server.ws);
+  const CYCLES = scale(1000);
+  const waitOpens = async (n) => {
+    const t0 = Date.now();
+    while ((await page.evaluate(() => window.__opens)) < n) {
+      if (Date.now() - t0 > 120_000) throw new Error(`only reached ${await page.evaluate(() => window.__opens)} cycles`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await waitOpens(Math.min(100, CYCLES));
+  const at100 = await sample();
+  await waitOpens(CYCLES);
+  const atEnd = await sample();
+  await page.evaluate(() => window.__socket.close());
+
+  const QUEUED = scale(10000);
+  const beforeQueue = await sample();
+  await page.evaluate(
+    async ({ wsUrl, n }) => {
+      const { SteadySocket } = await import('/pkg/steadysocket.js');
+      const s = new SteadySocket(`${wsUrl}/echo`, [], { startClosed: true, maxEnqueuedMessages: n });
+      for (let i = 0; i < n; i++) s.send(`queued message ${i}`);
+      let got = 0;
+      await new Promise((resolve) => {
+        s.onmessage = () => {
+          if (++got === n) resolve();
+        };
+        s.reconnect();
+      });
+      s.close();
+    },
+    { wsUrl: server.ws, n: QUEUED },
+  );
+  const afterQueue = await sample();
+  return { cycles: CYCLES, at100, atEnd, queued: QUEUED, beforeQueue, afterQueue };
+}
+
+const fmt = (n, digits = 0) =>
+  n === undefined ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+
+function printThroughput(rows) {
+  const lines = [];
+  for (const w of WORKLOADS) {
+    lines.push(`\n### ${w.title}\n`);
+    const lat = w.id === 'pingpong';
+    lines.push(`| contender | msgs/s | MB/s | ${lat ? 'p50 ms | p99 ms | ' : ''}vs raw |`);
+    lines.push(`|---|---:|---:|${lat ? '---:|---:|' : ''}---:|`);
+    for (const c of CONTENDERS) {
+      const r = rows[w.id][c];
+      lines.push(
+        `| ${c} | ${fmt(r.msgsPerSec)} | ${fmt(r.mbPerSec, 1)} | ${lat ? `${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ` : ''}${fmt(r.ratio, 2)} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
+  build();
+  const chromiumVersion = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim();
+  const result = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
+    browser: chromiumVersion,
+    node: process.version,
+    runs: RUNS,
+    quick: QUICK,
+  };
+  let out = `# steadysocket benchmarks — ${result.date.slice(0, 10)}\n\n${result.machine}; ${result.browser}; Node ${result.node}; ${RUNS} runs, medians.\n`;
+
+  if (ONLY === 'all' || ONLY === 'size') {
+    console.error('bench: size…');
+    result.size = sizeReport({ buildApps: true });
+    out += `\n## Size (gzip -9)\n\n| artifact | wasm | JS | total |\n|---|---:|---:|---:|\n`;
+    for (const r of result.size) out += `| ${r.name} | ${kb(r.wasmGz)} | ${kb(r.jsGz)} | ${kb(r.wasmGz + r.jsGz)} |\n`;
+  }
+
+  if (ONLY === 'all' || ONLY === 'throughput' || ONLY === 'memory') {
+    const server = await startBenchServer();
+    const browser = await launch();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/bench/`);
+      if (ONLY === 'all' || ONLY === 'throughput') {
+        result.throughput = await throughput(page, server);
+        out += `\n## Throughput and latency\n${printThroughput(result.throughput)}\n`;
+      }
+      if (ONLY === 'all' || ONLY === 'memory') {
+        console.error('bench: memory…');
+        const page2 = await browser.newPage();
+        await page2.goto(`${server.url}/bench/`);
+        const m = await memory(browser.context, page2, server);
+        result.memory = m;
+        out += `\n## Memory (SteadySocket JS, after forced GC)\n\n| moment | JS heap | wasm memory |\n|---|---:|---:|\n`;
+        out += `| after 100 reconnect cycles | ${kb(m.at100.jsHeap)} | ${kb(m.at100.wasmMemory)} |\n`;
+        out += `| after ${m.cycles} reconnect cycles | ${kb(m.atEnd.jsHeap)} | ${kb(m.atEnd.wasmMemory)} |\n`;
+        out += `| before ${m.queued} queued-then-flushed messages | ${kb(m.beforeQueue.jsHeap)} | ${kb(m.beforeQueue.wasmMemory)} |\n`;
+        out += `| after them | ${kb(m.afterQueue.jsHeap)} | ${kb(m.afterQueue.wasmMemory)} |\n`;
+      }
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }
+
+  const json = JSON.stringify(result, null, 2);
+  fs.writeFileSync(path.join(ROOT, 'bench-results/latest.json'), json);
+  fs.writeFileSync(path.join(ROOT, `bench-results/${result.date.replace(/[:.]/g, '-')}.json`), json);
+  fs.writeFileSync(path.join(ROOT, 'bench-results/latest.md'), out);
+  console.log(out);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
