@@ -41,7 +41,6 @@ export function define(Core) {
     #stopped = false;
     #debug = false;
     #origin = '';
-    #originOf = '';
 
     constructor(url, protocols, options) {
       super();
@@ -194,16 +193,8 @@ export function define(Core) {
       this.dispatchEvent(event);
     }
 
+    // The hot path: no call into wasm here (the origin is read once per open).
     #message(data) {
-      const url = this.#core.url;
-      if (url !== this.#originOf) {
-        this.#originOf = url;
-        try {
-          this.#origin = new URL(url).origin;
-        } catch {
-          this.#origin = '';
-        }
-      }
       this.#fire(new MessageEvent('message', { data, origin: this.#origin }));
     }
 
@@ -215,6 +206,11 @@ export function define(Core) {
           this.#fire(new CustomEvent('connecting', { detail }));
           return;
         case 'open':
+          try {
+            this.#origin = new URL(this.#core.url).origin;
+          } catch {
+            this.#origin = '';
+          }
           this.#fire(new Event('open'));
           return;
         case 'error':

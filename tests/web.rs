@@ -280,6 +280,7 @@ async fn close_while_connecting_and_during_backoff_is_final() {
     let rec = Recorder::start(&socket);
     sleep(100).await;
     socket.close(1000, "").unwrap();
+    assert_eq!(socket.ready_state(), ReadyState::Closing);
     rec.wait_for(1000, "stop", |e| matches!(e, Event::Stop(_)))
         .await;
     sleep(300).await;
@@ -291,6 +292,10 @@ async fn close_while_connecting_and_during_backoff_is_final() {
     rec.wait_for(2000, "backoff", |e| matches!(e, Event::Reconnecting { .. }))
         .await;
     socket.close(1000, "").unwrap();
+    // CLOSING at once, as a browser WebSocket; CLOSED with the stop, a turn later.
+    assert_eq!(socket.ready_state(), ReadyState::Closing);
+    rec.wait_for(1000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
     assert_eq!(socket.ready_state(), ReadyState::Closed);
     let seen = down.handshakes().await;
     sleep(400).await;

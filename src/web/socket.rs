@@ -178,6 +178,88 @@ impl Builder {
 ///
 /// `next()`, [`opened`](Socket::opened) and the `Sink` futures are cancel-safe: a
 /// dropped future loses no message.
+///
+/// # Examples
+///
+/// Receive, and send without waiting:
+///
+/// ```no_run
+/// use futures::StreamExt;
+/// use steadysocket::{Message, Socket};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut socket = Socket::connect("wss://example.com/echo")?;
+/// socket.send("hello")?; // queued until open, then sent exactly once
+/// while let Some(message) = socket.next().await {
+///     if let Message::Text(text) = message {
+///         println!("{text}");
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// Wait for the connection, with a deadline (any timer works; this uses gloo):
+///
+/// ```no_run
+/// # async fn run(socket: steadysocket::Socket) {
+/// use futures::future::{select, Either};
+/// let deadline = gloo_timers::future::TimeoutFuture::new(5_000);
+/// match select(socket.opened(), deadline).await {
+///     Either::Left((Ok(()), _)) => println!("open"),
+///     Either::Left((Err(stopped), _)) => println!("gave up: {stopped}"),
+///     Either::Right(_) => println!("still connecting after 5 s"),
+/// }
+/// # }
+/// ```
+///
+/// Watch the lifecycle:
+///
+/// ```no_run
+/// # async fn run(socket: steadysocket::Socket) {
+/// use futures::StreamExt;
+/// use steadysocket::Event;
+/// let mut events = socket.events();
+/// while let Some(event) = events.next().await {
+///     match event {
+///         Event::Reconnecting { attempt, delay, .. } => println!("retry {attempt} in {delay:?}"),
+///         Event::Heartbeat { rtt } => println!("round trip {rtt:?}"),
+///         Event::Stop(_) => break,
+///         _ => {}
+///     }
+/// }
+/// # }
+/// ```
+///
+/// Typed JSON both ways (a malformed message is an `Err` item; the stream goes on):
+///
+/// ```no_run
+/// # async fn run(socket: steadysocket::Socket) -> Result<(), steadysocket::Error> {
+/// use futures::StreamExt;
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Chat { from: String, text: String }
+///
+/// socket.send_json(&Chat { from: "ann".into(), text: "hi".into() })?;
+/// let mut chats = socket.json::<Chat>();
+/// while let Some(item) = chats.next().await {
+///     match item {
+///         Ok(chat) => println!("{}: {}", chat.from, chat.text),
+///         Err(e) => eprintln!("skipped a message: {e}"),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// Backpressure through the `Sink` (waits while the bounded queue is full):
+///
+/// ```no_run
+/// # async fn run(socket: steadysocket::Socket) -> Result<(), steadysocket::Error> {
+/// use futures::{stream, SinkExt, StreamExt};
+/// use steadysocket::Message;
+/// let (mut tx, _rx) = socket.split();
+/// let mut updates = stream::iter((0..10_000).map(|i| Ok(Message::from(i.to_string()))));
+/// tx.send_all(&mut updates).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Socket {
     driver: Rc<Driver<Message, Inbox>>,
