@@ -2,17 +2,27 @@
 # Builds the npm package from this repo with plain cargo + wasm-bindgen (no
 # downloads): pkg/ for browsers (--target web) and pkg-bundler/ for bundlers.
 #
-#   scripts/build-pkg.sh            # release build (what is published)
-#   scripts/build-pkg.sh --dev      # debug build, faster to compile
+#   scripts/build-pkg.sh             # release build (what is published)
+#   scripts/build-pkg.sh --dev       # debug build, faster to compile
+#   scripts/build-pkg.sh --wasm-pack # the same package, with wasm-pack doing the
+#                                    # cargo + wasm-bindgen step (no downloads:
+#                                    # --mode no-install uses the wasm-bindgen on
+#                                    # PATH; wasm-opt is off in Cargo.toml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 profile=release
 cargo_flags=(--release)
-if [ "${1:-}" = "--dev" ]; then profile=debug; cargo_flags=(); fi
+route=cargo
+case "${1:-}" in
+  --dev) profile=debug; cargo_flags=() ;;
+  --wasm-pack) route=wasm-pack ;;
+esac
 
-cargo build --quiet --lib --target wasm32-unknown-unknown --features js "${cargo_flags[@]}"
+if [ "$route" = cargo ]; then
+  cargo build --quiet --lib --target wasm32-unknown-unknown --features js "${cargo_flags[@]}"
+fi
 wasm=target/wasm32-unknown-unknown/$profile/steadysocket.wasm
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 
@@ -23,7 +33,14 @@ wasm_opt=node_modules/.bin/wasm-opt
 build() { # target dir entry
   local target=$1 dir=$2 entry=$3
   rm -rf "$dir"
-  wasm-bindgen --target "$target" --out-dir "$dir/core" --out-name steadysocket_core "$wasm"
+  if [ "$route" = wasm-pack ]; then
+    wasm-pack --quiet build --mode no-install --release --target "$target" \
+      --out-dir "$dir/core" --out-name steadysocket_core . -- --features js
+    # wasm-pack's own package.json describes only the core; ours is below.
+    rm -f "$dir/core/package.json" "$dir/core/README.md" "$dir/core/.gitignore" "$dir/core/LICENSE"*
+  else
+    wasm-bindgen --target "$target" --out-dir "$dir/core" --out-name steadysocket_core "$wasm"
+  fi
   if [ "$profile" = release ] && [ -x "$wasm_opt" ]; then
     "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals --enable-reference-types \

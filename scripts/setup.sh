@@ -6,6 +6,7 @@
 #
 #   scripts/setup.sh            # everything (Rust target, wasm-bindgen-cli, Chromium, npm ci)
 #   SETUP_SKIP_BROWSER=1 ...    # skip Chromium + chromedriver (e.g. for `npm start` only)
+#   SETUP_SKIP_WASM_PACK=1 ...  # skip wasm-pack (only `npm test` uses it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,13 @@ if [ "$have_wb" != "$want" ] || ! have wasm-bindgen-test-runner; then
   log "installing wasm-bindgen-cli $want (a few minutes, once)"
   # Not --locked: its lock file names a crate version this registry lacks.
   cargo install --quiet wasm-bindgen-cli --version "$want" --force
+fi
+
+# 2b. wasm-pack, for the package build `npm test` checks (it downloads nothing when
+#     run with --mode no-install and wasm-opt off, as scripts/build-pkg.sh does).
+if [ -z "${SETUP_SKIP_WASM_PACK:-}" ] && ! have wasm-pack; then
+  log "installing wasm-pack (a few minutes, once)"
+  cargo install --quiet --locked wasm-pack
 fi
 
 # 3. Chromium and chromedriver from Debian (never a downloaded browser).

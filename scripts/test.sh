@@ -24,7 +24,8 @@ if [ "$only" = all ]; then
 
   step "clippy (host and wasm32, warnings denied)"
   cargo clippy --quiet --all-targets -- -D warnings
-  cargo clippy --quiet --all-targets --target wasm32-unknown-unknown --features js -- -D warnings
+  cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy --quiet --lib --target wasm32-unknown-unknown --features js -- -D warnings
 
   step "native tests (the core, in virtual time)"
   cargo test --quiet
@@ -36,9 +37,13 @@ fi
 step "browser tests of the Rust API (wasm-bindgen-test, headless Chromium)"
 scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test web
 
-step "npm package build and its size budget"
-scripts/build-pkg.sh
+step "npm package build (through wasm-pack, as users may build it) and its size budget"
+scripts/build-pkg.sh --wasm-pack
 node scripts/size.mjs --check
+
+step "framework examples (Yew, Leptos): clippy, then build into www/examples/"
+cargo clippy --quiet -p yew-chat -p leptos-chat --target wasm32-unknown-unknown -- -D warnings
+scripts/build-examples.sh all
 
 step "JS tests of the npm package and the demo (Playwright, headless Chromium)"
 suites=()

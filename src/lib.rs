@@ -47,4 +47,4 @@ pub use machine::{
 };
 pub use message::Message;
 #[cfg(target_arch = "wasm32")]
-pub use web::{Builder, Events, Json, OpenedFuture, Sender, Socket, EVENT_BUFFER};
+pub use web::{Builder, Events, Json, Messages, OpenedFuture, Sender, Socket, EVENT_BUFFER};

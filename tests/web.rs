@@ -507,14 +507,28 @@ async fn dropping_the_last_handle_closes_with_1000() {
     let server = Server::new("").await;
     let socket = connect(&server.url, fast());
     socket.opened().await.unwrap();
-    let events = socket.events();
+    let clone = socket.clone();
     drop(socket);
     sleep(200).await;
     assert!(
         server.log().await["connections"][0]["closedAt"].is_null(),
-        "a live stream keeps the socket"
+        "a remaining handle keeps the socket"
     );
-    drop(events);
+    // Views (events, messages, json) do not keep it alive, and end with it.
+    let mut events = clone.events();
+    let mut messages = clone.messages();
+    let mut chats = clone.json::<Chat>();
+    drop(clone);
+    assert_eq!(within(2000, events.next()).await, Some(None), "events end");
+    assert_eq!(
+        within(2000, messages.next()).await,
+        Some(None),
+        "messages end"
+    );
+    assert!(
+        within(2000, chats.next()).await.unwrap().is_none(),
+        "json ends"
+    );
     let mut closed = serde_json::Value::Null;
     for _ in 0..50 {
         closed = server.log().await["connections"][0]["closeCode"].clone();
@@ -526,6 +540,25 @@ async fn dropping_the_last_handle_closes_with_1000() {
     assert_eq!(closed, 1000);
     sleep(300).await;
     assert_eq!(server.handshakes().await, 1, "no reconnect after drop");
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_reader_task_blocked_on_a_view_is_woken_and_ends_when_the_socket_is_dropped() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    socket.opened().await.unwrap();
+    let ended = Rc::new(Cell::new(false));
+    let flag = ended.clone();
+    let mut events = socket.events();
+    wasm_bindgen_futures::spawn_local(async move {
+        while events.next().await.is_some() {}
+        flag.set(true);
+    });
+    sleep(50).await;
+    assert!(!ended.get());
+    drop(socket);
+    until(1000, "the reader task to end", || ended.get()).await;
     server.delete().await;
 }
 

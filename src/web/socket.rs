@@ -170,9 +170,17 @@ impl Builder {
 ///
 /// # Drop
 ///
-/// Dropping the last handle (clones, [`split`](Socket::split) halves and streams
-/// all count) closes the connection with 1000 and stops reconnecting; every timer
-/// and browser listener is removed.
+/// Dropping the last handle (a `Socket` or a [`Sender`]; clones and
+/// [`split`](Socket::split) halves count) closes the connection with 1000 and stops
+/// reconnecting; every timer and browser listener is removed. The *views* —
+/// [`events`](Socket::events), [`messages`](Socket::messages) and
+/// [`json`](Socket::json) — do not keep it alive: a reader task looping over one
+/// ends (`None`) when the last handle goes, so a UI component that drops its handle
+/// on unmount closes the connection even while its reader tasks still run.
+///
+/// `Socket` is `!Send` (it lives on the browser's one thread); frameworks that want
+/// `Send` state should keep it in thread-local storage (e.g. Leptos'
+/// `StoredValue::new_local`).
 ///
 /// # Cancel safety
 ///
@@ -393,23 +401,39 @@ impl Socket {
 
     /// A stream of lifecycle [`Event`]s from now on. Each call makes an independent
     /// stream; each keeps at most [`EVENT_BUFFER`] unread events (oldest dropped).
+    /// It does not keep the socket alive: it ends when the last handle is dropped.
+    ///
+    /// (The first attempt's `Connecting` event happens inside `connect()`, before any
+    /// stream can exist: a socket starts in `ReadyState::Connecting`.)
     #[must_use]
     pub fn events(&self) -> Events {
         let queue = Rc::new(RefCell::new(EventQueue::default()));
         self.inbox().subscribers.push(Rc::downgrade(&queue));
         Events {
             queue,
-            _socket: self.clone(),
+            driver: Rc::downgrade(&self.driver),
+        }
+    }
+
+    /// The incoming messages as a stream that does not keep the socket alive (the
+    /// `Socket` itself is a stream too, but a handle). It ends when the socket stops
+    /// for good (after the last buffered message) or the last handle is dropped. It
+    /// reads the same messages as the `Socket`'s own stream: use one.
+    #[must_use]
+    pub fn messages(&self) -> Messages {
+        Messages {
+            driver: Rc::downgrade(&self.driver),
         }
     }
 
     /// A stream of `T`s decoded from incoming messages (text or binary JSON). A
     /// message that is not a `T` gives an `Err(Error::Json)` item and the stream goes
-    /// on. It reads the same messages as the `Socket`'s own stream: use one.
+    /// on. Like [`messages`](Socket::messages), which it reads from, it does not
+    /// keep the socket alive.
     #[must_use]
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Json<T> {
         Json {
-            socket: self.clone(),
+            messages: self.messages(),
             _type: std::marker::PhantomData,
         }
     }
@@ -453,15 +477,25 @@ impl Stream for Socket {
     type Item = Message;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
-        let mut inbox = self.inbox();
-        if let Some(message) = inbox.messages.pop_front() {
-            return Poll::Ready(Some(message));
+        self.driver.output().poll_message(cx)
+    }
+}
+
+/// The incoming messages, without keeping the socket alive; see
+/// [`Socket::messages`].
+#[derive(Debug)]
+pub struct Messages {
+    driver: Weak<Driver<Message, Inbox>>,
+}
+
+impl Stream for Messages {
+    type Item = Message;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        match self.driver.upgrade() {
+            Some(driver) => driver.output().poll_message(cx),
+            None => Poll::Ready(None),
         }
-        if inbox.stopped.is_some() {
-            return Poll::Ready(None);
-        }
-        inbox.message_waker = Some(cx.waker().clone());
-        Poll::Pending
     }
 }
 
@@ -571,11 +605,12 @@ impl Future for OpenedFuture {
     }
 }
 
-/// A stream of lifecycle [`Event`]s; see [`Socket::events`]. Never ends by itself.
+/// A stream of lifecycle [`Event`]s; see [`Socket::events`]. Ends when the last
+/// handle of its socket is dropped.
 #[derive(Debug)]
 pub struct Events {
     queue: Rc<RefCell<EventQueue>>,
-    _socket: Socket,
+    driver: Weak<Driver<Message, Inbox>>,
 }
 
 impl Stream for Events {
@@ -583,20 +618,21 @@ impl Stream for Events {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let mut queue = self.queue.borrow_mut();
-        match queue.events.pop_front() {
-            Some(event) => Poll::Ready(Some(event)),
-            None => {
-                queue.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
+        if let Some(event) = queue.events.pop_front() {
+            return Poll::Ready(Some(event));
         }
+        if self.driver.strong_count() == 0 {
+            return Poll::Ready(None);
+        }
+        queue.waker = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
 
 /// A stream of decoded JSON values; see [`Socket::json`].
 #[derive(Debug)]
 pub struct Json<T> {
-    socket: Socket,
+    messages: Messages,
     _type: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -604,7 +640,7 @@ impl<T: serde::de::DeserializeOwned> Stream for Json<T> {
     type Item = Result<T, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.socket).poll_next(cx).map(|m| {
+        Pin::new(&mut self.messages).poll_next(cx).map(|m| {
             m.map(|m| match m {
                 Message::Text(text) => serde_json::from_str(&text).map_err(Error::from),
                 Message::Binary(bytes) => serde_json::from_slice(&bytes).map_err(Error::from),
@@ -617,6 +653,36 @@ impl<T: serde::de::DeserializeOwned> Stream for Json<T> {
 
 #[derive(Default)]
 pub(crate) struct Inbox(RefCell<InboxState>);
+
+impl Inbox {
+    fn poll_message(&self, cx: &Context<'_>) -> Poll<Option<Message>> {
+        let mut inbox = self.0.borrow_mut();
+        if let Some(message) = inbox.messages.pop_front() {
+            return Poll::Ready(Some(message));
+        }
+        if inbox.stopped.is_some() {
+            return Poll::Ready(None);
+        }
+        inbox.message_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// The driver (and so this inbox) goes when the last handle drops: wake every
+/// reader so its stream can end.
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        let inbox = self.0.get_mut();
+        let mut wakers = std::mem::take(&mut inbox.state_wakers);
+        wakers.extend(inbox.message_waker.take());
+        for queue in inbox.subscribers.iter().filter_map(Weak::upgrade) {
+            wakers.extend(queue.borrow_mut().waker.take());
+        }
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}
 
 #[derive(Default)]
 struct InboxState {
