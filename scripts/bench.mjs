@@ -10,6 +10,7 @@
 //   npm run bench                     # everything, 5 runs
 //   npm run bench -- --runs 3 --quick # fewer messages (a smoke run)
 //   npm run bench -- --only memory    # one section: throughput | size | memory
+//   npm run bench -- --only throughput --workload flood   # one workload
 //
 // Writes bench-results/latest.json (and a dated copy) for tracking.
 import { execFileSync } from 'node:child_process';
@@ -33,12 +34,13 @@ const ONLY = option('only', 'all');
 const QUICK = flag('quick');
 const scale = (n) => (QUICK ? Math.max(10, Math.round(n / 10)) : n);
 
-const WORKLOADS = [
+const ALL_WORKLOADS = [
   { id: 'text', title: `${scale(20000)} pipelined 64 B text echoes`, n: scale(20000), size: 64 },
   { id: 'pingpong', title: `${scale(2000)} sequential 64 B round trips`, n: scale(2000), size: 64 },
   { id: 'binary', title: `${scale(2000)} pipelined 64 KiB binary echoes`, n: scale(2000), size: 65536 },
   { id: 'flood', title: `receive-only flood of ${scale(100000)} 64 B messages`, n: scale(100000), size: 64 },
 ];
+const WORKLOADS = ALL_WORKLOADS.filter((w) => option('workload', w.id) === w.id);
 const CONTENDERS = [
   'raw WebSocket',
   'SteadySocket (JS)',

@@ -242,7 +242,8 @@ impl<M: Payload> Machine<M> {
     #[must_use]
     ///
     /// The inbound type may differ from the outbound one (the browser driver passes
-    /// the raw event data); only [`Payload::is_text`] is used.
+    /// the raw event data); only [`Payload::is_text`] is used. `now` is only read
+    /// when the heartbeat is on ([`Machine::uses_time_on_message`]).
     pub fn handle_message<I: Payload>(
         &mut self,
         now: Instant,
@@ -353,6 +354,13 @@ impl<M: Payload> Machine<M> {
     }
 
     // ----- outputs and queries --------------------------------------------------
+
+    /// Whether [`handle_message`](Machine::handle_message) reads its `now` (only
+    /// with a heartbeat): a driver may skip reading the clock per message otherwise.
+    #[must_use]
+    pub fn uses_time_on_message(&self) -> bool {
+        self.heartbeat.is_some()
+    }
 
     /// The next thing the driver must do.
     #[must_use]

@@ -225,6 +225,9 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     // ----- inputs from the browser ----------------------------------------------
 
     fn on_native(&self, socket: SocketId, event: NativeEvent) {
+        if let NativeEvent::Message(data) = event {
+            return self.on_message(socket, data);
+        }
         let now = clock::now();
         match event {
             NativeEvent::Open => {
@@ -238,16 +241,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 }
                 st.machine.handle_open(now, socket);
             }
-            NativeEvent::Message(data) => {
-                let delivered =
-                    self.state
-                        .borrow_mut()
-                        .machine
-                        .handle_message(now, socket, Inbound(data));
-                if let Some(Inbound(data)) = delivered {
-                    self.outbox.borrow_mut().push_back(Outgoing::Message(data));
-                }
-            }
+            NativeEvent::Message(_) => {} // handled above
             NativeEvent::Error => self.state.borrow_mut().machine.handle_error(socket),
             NativeEvent::Close {
                 code,
@@ -286,6 +280,23 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                     st.current = None;
                 }
             }
+        }
+        self.pump();
+    }
+
+    /// The hot path: one borrow, and the clock only when the heartbeat needs it.
+    fn on_message(&self, socket: SocketId, data: JsValue) {
+        let delivered = {
+            let mut st = self.state.borrow_mut();
+            let now = if st.machine.uses_time_on_message() {
+                clock::now()
+            } else {
+                Instant::ZERO // unused by the core without a heartbeat
+            };
+            st.machine.handle_message(now, socket, Inbound(data))
+        };
+        if let Some(Inbound(data)) = delivered {
+            self.outbox.borrow_mut().push_back(Outgoing::Message(data));
         }
         self.pump();
     }

@@ -50,10 +50,12 @@ impl NativeSocket {
         let f = on_event.clone();
         let open = Listener::new(target, "open", move |_| f(NativeEvent::Open));
         let f = on_event.clone();
+        // A WebSocket's `message` events are always MessageEvents: no `instanceof`
+        // check on this hot path (a wrong type would only give `undefined` data).
         let message = Listener::new(target, "message", move |e| {
-            if let Some(e) = e.dyn_ref::<MessageEvent>() {
-                f(NativeEvent::Message(e.data()));
-            }
+            f(NativeEvent::Message(
+                e.unchecked_ref::<MessageEvent>().data(),
+            ));
         });
         let f = on_event.clone();
         let error = Listener::new(target, "error", move |_| f(NativeEvent::Error));
