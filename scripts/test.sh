@@ -32,6 +32,9 @@ if [ "$only" = all ]; then
 
   step "node tests (demo and fault servers)"
   node --test tests/node/
+
+  step "TypeScript: the package's public types, as users write code against them"
+  node_modules/.bin/tsc -p tests/types
 fi
 
 step "browser tests of the Rust API (wasm-bindgen-test, headless Chromium)"
