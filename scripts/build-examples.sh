@@ -24,8 +24,6 @@ packages=()
 for name in "${examples[@]}"; do packages+=(-p "$name"); done
 cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
 
-# Never Debian's wasm-opt: it breaks wasm-bindgen 0.2.130 output.
-wasm_opt=node_modules/.bin/wasm-opt
 
 for name in "${examples[@]}"; do
   src=examples/$name
@@ -34,12 +32,9 @@ for name in "${examples[@]}"; do
   tmp=$(mktemp -d)
   wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name "$stem" \
     "target/wasm32-unknown-unknown/release/$name.wasm"
-  if [ -x "$wasm_opt" ]; then
-    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals --enable-reference-types \
-      -o "$tmp/${stem}_bg.wasm" "$tmp/${stem}_bg.wasm"
-  fi
-  cp "$src/index.html" "$src/bootstrap.js" "$src/style.css" "$tmp/"
+  scripts/wasm-opt.sh "$tmp/${stem}_bg.wasm"
+  cp "$src/index.html" "$src/bootstrap.js" "$tmp/"
+  cp examples/chat.css "$tmp/style.css" # one stylesheet for both examples
   rm -rf "$out"
   mkdir -p "$(dirname "$out")"
   mv "$tmp" "$out"

@@ -26,9 +26,6 @@ fi
 wasm=target/wasm32-unknown-unknown/$profile/steadysocket.wasm
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 
-# wasm-opt from the npm `binaryen` package, if installed (never Debian's: it
-# breaks wasm-bindgen 0.2.130 output).
-wasm_opt=node_modules/.bin/wasm-opt
 
 build() { # target dir entry
   local target=$1 dir=$2 entry=$3
@@ -41,10 +38,8 @@ build() { # target dir entry
   else
     wasm-bindgen --target "$target" --out-dir "$dir/core" --out-name steadysocket_core "$wasm"
   fi
-  if [ "$profile" = release ] && [ -x "$wasm_opt" ]; then
-    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals --enable-reference-types \
-      -o "$dir/core/steadysocket_core_bg.wasm" "$dir/core/steadysocket_core_bg.wasm"
+  if [ "$profile" = release ]; then
+    scripts/wasm-opt.sh "$dir/core/steadysocket_core_bg.wasm"
   fi
   cp js/socket.js "$dir/socket.js"
   cp "js/$entry" "$dir/steadysocket.js"

@@ -17,15 +17,6 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGET_FILE = path.join(ROOT, 'benches/size-budget.json');
-const WASM_OPT = path.join(ROOT, 'node_modules/.bin/wasm-opt');
-const WASM_OPT_FLAGS = [
-  '-Oz',
-  '--enable-bulk-memory',
-  '--enable-nontrapping-float-to-int',
-  '--enable-sign-ext',
-  '--enable-mutable-globals',
-  '--enable-reference-types',
-];
 
 const gz = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 const sum = (files) => files.reduce((n, f) => n + gz(f), 0);
@@ -56,7 +47,7 @@ function appSize(crate, label) {
     `target/wasm32-unknown-unknown/release/${file}.wasm`,
   ]);
   const wasm = path.join(out, `${file}_bg.wasm`);
-  sh(WASM_OPT, [...WASM_OPT_FLAGS, '-o', wasm, wasm]);
+  sh('bash', ['scripts/wasm-opt.sh', wasm]);
   return {
     name: label,
     wasmGz: gz(wasm),
