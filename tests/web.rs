@@ -442,6 +442,54 @@ async fn an_async_url_provider_that_fails_counts_as_a_failed_attempt() {
     server.delete().await;
 }
 
+// ----- page lifecycle -------------------------------------------------------------
+
+fn fire_on_window(kind: &str) {
+    let window = web_sys::window().expect("a window");
+    let event = web_sys::Event::new(kind).expect("an event");
+    window.dispatch_event(&event).expect("dispatched");
+}
+
+#[wasm_bindgen_test]
+async fn online_and_pageshow_cut_a_long_backoff_wait_short() {
+    for kind in ["online", "pageshow"] {
+        let server = Server::new("reject=503").await;
+        let mut config = fast();
+        config.min_reconnection_delay = ms(60_000); // far longer than the test
+        config.max_reconnection_delay = ms(60_000);
+        let socket = connect(&server.url, config);
+        let rec = Recorder::start(&socket);
+        rec.wait_for(2000, "backoff", |e| matches!(e, Event::Reconnecting { .. }))
+            .await;
+        server.ctl("mode?reject=0").await;
+        fire_on_window(kind);
+        within(2000, socket.opened())
+            .await
+            .unwrap_or_else(|| panic!("`{kind}` did not start the next attempt"))
+            .unwrap();
+        socket.close(1000, "").unwrap();
+        server.delete().await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn resuming_probes_an_open_connection_with_a_heartbeat_at_once() {
+    let server = Server::new("").await;
+    let mut config = fast();
+    config.heartbeat_interval = Some(ms(60_000)); // no ping on its own in this test
+    let socket = connect(&server.url, config);
+    let rec = Recorder::start(&socket);
+    socket.opened().await.unwrap();
+    fire_on_window("online");
+    rec.wait_for(2000, "the probe's round trip", |e| {
+        matches!(e, Event::Heartbeat { .. })
+    })
+    .await;
+    assert_eq!(server.received_texts(0).await, ["ping"]);
+    socket.close(1000, "").unwrap();
+    server.delete().await;
+}
+
 // ----- typed JSON, Sink, drop ---------------------------------------------------
 
 #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
