@@ -27,6 +27,9 @@ if [ "$only" = all ]; then
   cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
   cargo clippy --quiet --lib --target wasm32-unknown-unknown --features js -- -D warnings
 
+  step "rustdoc (wasm32, warnings denied: the API docs users read)"
+  RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown
+
   step "native tests (the core, in virtual time)"
   cargo test --quiet
 

@@ -14,6 +14,9 @@
 //!   `SteadySocket`, a drop-in superset of the browser `WebSocket`.
 //!
 //! A complete example is `examples/echo.rs`; [`Builder`] shows the options.
+// The browser API (`Socket` and friends) exists on wasm32 only; on other targets the
+// crate docs mention it without a link target.
+#![cfg_attr(not(target_arch = "wasm32"), allow(rustdoc::broken_intra_doc_links))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
