@@ -592,6 +592,30 @@ async fn dropping_the_last_handle_closes_with_1000() {
 }
 
 #[wasm_bindgen_test]
+async fn a_weak_socket_upgrades_only_while_a_handle_lives_and_does_not_keep_it_open() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    socket.opened().await.unwrap();
+    let weak = socket.downgrade();
+    assert_eq!(
+        weak.upgrade().map(|s| s.ready_state()),
+        Some(ReadyState::Open)
+    );
+    drop(socket);
+    assert!(weak.upgrade().is_none());
+    let mut closed = serde_json::Value::Null;
+    for _ in 0..50 {
+        closed = server.log().await["connections"][0]["closeCode"].clone();
+        if !closed.is_null() {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert_eq!(closed, 1000);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
 async fn a_reader_task_blocked_on_a_view_is_woken_and_ends_when_the_socket_is_dropped() {
     let server = Server::new("").await;
     let socket = connect(&server.url, fast());

@@ -438,6 +438,15 @@ impl Socket {
         }
     }
 
+    /// A handle that does not keep the socket alive, for code that should stop
+    /// when its owner drops the socket (a UI reader task reading `ready_state()`).
+    #[must_use]
+    pub fn downgrade(&self) -> WeakSocket {
+        WeakSocket {
+            driver: Rc::downgrade(&self.driver),
+        }
+    }
+
     /// Two halves for two tasks: a [`Sender`] (send + `Sink`) and the receiving
     /// `Socket` stream. Both keep the connection alive.
     #[must_use]
@@ -547,6 +556,20 @@ impl Sink<Message> for Socket {
         }
         self.wait(cx);
         Poll::Pending
+    }
+}
+
+/// A [`Socket`] that does not keep the connection alive; see [`Socket::downgrade`].
+#[derive(Clone, Debug)]
+pub struct WeakSocket {
+    driver: Weak<Driver<Message, Inbox>>,
+}
+
+impl WeakSocket {
+    /// The socket, while some handle still holds it.
+    #[must_use]
+    pub fn upgrade(&self) -> Option<Socket> {
+        self.driver.upgrade().map(|driver| Socket { driver })
     }
 }
 

@@ -3,14 +3,13 @@
 //!
 //! - Call it once in a component body (which runs once): one socket per component.
 //! - The socket lives in a local `StoredValue`, so it is dropped when the component's
-//!   owner is disposed; `on_cleanup` stops the reader task first. The last handle's
-//!   drop closes the connection with 1000.
+//!   owner is disposed; that (the only handle) closes the connection with 1000. The
+//!   reader task holds only views and a `WeakSocket`, so it ends by itself then.
 //! - Every decoded message is pushed onto a `Vec` signal, one update each, so a burst
 //!   is never collapsed to "the latest".
 
 use std::time::Duration;
 
-use futures::future::{AbortHandle, Abortable};
 use futures::stream::{self, StreamExt};
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
@@ -132,8 +131,7 @@ where
     let (messages, set_messages) = signal(Vec::<T>::new());
     let socket = match Socket::builder(url).config(config).connect() {
         Ok(socket) => {
-            let reader = spawn_reader(&socket, set_status, set_messages);
-            on_cleanup(move || reader.abort());
+            spawn_reader(&socket, set_status, set_messages);
             Some(socket)
         }
         Err(e) => {
@@ -149,13 +147,12 @@ where
     }
 }
 
-/// Reads events and messages until aborted, one signal update per item.
+/// Reads events and messages until the socket is dropped, one signal update per item.
 fn spawn_reader<T>(
     socket: &Socket,
     set_status: WriteSignal<Status>,
     set_messages: WriteSignal<Vec<T>>,
-) -> AbortHandle
-where
+) where
     T: DeserializeOwned + Send + Sync + 'static,
 {
     enum Input<T> {
@@ -166,20 +163,19 @@ where
         socket.events().map(Input::Event),
         socket.json::<T>().map(Input::Message),
     );
-    let socket = socket.clone();
-    let (handle, registration) = AbortHandle::new_pair();
-    let read = async move {
+    // Weak: the reader must not keep the socket alive after the component drops it.
+    let socket = socket.downgrade();
+    wasm_bindgen_futures::spawn_local(async move {
         let mut inputs = inputs;
         while let Some(input) = inputs.next().await {
+            let Some(socket) = socket.upgrade() else {
+                break;
+            };
             match input {
                 Input::Event(e) => set_status.update(|s| s.apply(e, &socket)),
                 Input::Message(Ok(m)) => set_messages.update(|v| v.push(m)),
                 Input::Message(Err(e)) => set_status.update(|s| s.error = Some(e.to_string())),
             }
         }
-    };
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = Abortable::new(read, registration).await;
     });
-    handle
 }

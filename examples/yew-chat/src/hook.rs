@@ -3,8 +3,9 @@
 //!
 //! - The socket is created in an effect keyed on `(url, config)`: once per mounted
 //!   component (re-renders reuse it), again only if the URL or config changes.
-//! - The effect's cleanup (unmount, or new `url`/`config`) stops the reader task and
-//!   drops the socket; the last handle's drop closes the connection with 1000.
+//! - The effect's cleanup (unmount, or new `url`/`config`) drops the socket; the
+//!   last handle's drop closes the connection with 1000. The reader task holds only
+//!   views and a `WeakSocket`, so it ends by itself then.
 //! - Every decoded message and every lifecycle event goes through a reducer, one
 //!   dispatch each, so a burst is never collapsed to "the latest".
 
@@ -12,7 +13,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::future::{AbortHandle, Abortable};
 use futures::stream::{self, StreamExt};
 use serde::de::DeserializeOwned;
 use steadysocket::{Config, Event, Message, ReadyState, SendError, Socket};
@@ -188,35 +188,25 @@ where
         let dispatch = state.dispatcher();
         let slot = Rc::clone(&socket);
         use_effect_with((url, config), move |(url, config)| {
-            let reader = match Socket::builder(url.as_str())
+            match Socket::builder(url.as_str())
                 .config(config.clone())
                 .connect()
             {
                 Ok(socket) => {
-                    let reader = spawn_reader::<T>(&socket, dispatch);
+                    spawn_reader::<T>(&socket, dispatch);
                     *slot.borrow_mut() = Some(socket);
-                    Some(reader)
                 }
-                Err(e) => {
-                    dispatch.dispatch(Action::Failed(e.to_string()));
-                    None
-                }
-            };
-            move || {
-                // Stop the reader (it holds handles), then drop ours: the last
-                // handle's drop closes with 1000.
-                if let Some(reader) = reader {
-                    reader.abort();
-                }
-                slot.borrow_mut().take();
+                Err(e) => dispatch.dispatch(Action::Failed(e.to_string())),
             }
+            // Drop the only handle: that closes with 1000, and the reader ends.
+            move || drop(slot.borrow_mut().take())
         });
     }
     UseSteadySocket { state, socket }
 }
 
-/// Reads events and messages until aborted, one dispatch per item.
-fn spawn_reader<T>(socket: &Socket, dispatch: UseReducerDispatcher<SocketState<T>>) -> AbortHandle
+/// Reads events and messages until the socket is dropped, one dispatch per item.
+fn spawn_reader<T>(socket: &Socket, dispatch: UseReducerDispatcher<SocketState<T>>)
 where
     T: DeserializeOwned + Clone + 'static,
 {
@@ -228,20 +218,19 @@ where
         socket.events().map(Input::Event),
         socket.json::<T>().map(Input::Message),
     );
-    let socket = socket.clone();
-    let (handle, registration) = AbortHandle::new_pair();
-    let read = async move {
+    // Weak: the reader must not keep the socket alive after the component drops it.
+    let socket = socket.downgrade();
+    wasm_bindgen_futures::spawn_local(async move {
         let mut inputs = inputs;
         while let Some(input) = inputs.next().await {
+            let Some(socket) = socket.upgrade() else {
+                break;
+            };
             dispatch.dispatch(match input {
                 Input::Event(e) => Action::Event(e, socket.ready_state(), socket.queued()),
                 Input::Message(Ok(message)) => Action::Message(message),
                 Input::Message(Err(e)) => Action::Failed(e.to_string()),
             });
         }
-    };
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = Abortable::new(read, registration).await;
     });
-    handle
 }
