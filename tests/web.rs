@@ -577,15 +577,7 @@ async fn dropping_the_last_handle_closes_with_1000() {
         within(2000, chats.next()).await.unwrap().is_none(),
         "json ends"
     );
-    let mut closed = serde_json::Value::Null;
-    for _ in 0..50 {
-        closed = server.log().await["connections"][0]["closeCode"].clone();
-        if !closed.is_null() {
-            break;
-        }
-        sleep(20).await;
-    }
-    assert_eq!(closed, 1000);
+    assert_eq!(server.close_code(0).await, 1000);
     sleep(300).await;
     assert_eq!(server.handshakes().await, 1, "no reconnect after drop");
     server.delete().await;
@@ -603,15 +595,7 @@ async fn a_weak_socket_upgrades_only_while_a_handle_lives_and_does_not_keep_it_o
     );
     drop(socket);
     assert!(weak.upgrade().is_none());
-    let mut closed = serde_json::Value::Null;
-    for _ in 0..50 {
-        closed = server.log().await["connections"][0]["closeCode"].clone();
-        if !closed.is_null() {
-            break;
-        }
-        sleep(20).await;
-    }
-    assert_eq!(closed, 1000);
+    assert_eq!(server.close_code(0).await, 1000);
     server.delete().await;
 }
 

@@ -101,6 +101,19 @@ impl Server {
         self.log().await["handshakes"].as_u64().unwrap_or(0)
     }
 
+    /// The close code the server logged for connection `n`, waiting up to 1 s for it
+    /// (`Null` if none came).
+    pub async fn close_code(&self, n: usize) -> Value {
+        for _ in 0..50 {
+            let code = self.log().await["connections"][n]["closeCode"].clone();
+            if !code.is_null() {
+                return code;
+            }
+            sleep(20).await;
+        }
+        Value::Null
+    }
+
     pub async fn delete(self) {
         self.ctl("delete").await;
     }
