@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::BinaryType;
 
 use crate::machine::Event;
-use crate::web::driver::{js_error_message, Driver, Opened, Output, Resolver, Setup, Target};
+use crate::web::driver::{js_error_message, Driver, Output, Resolver, Setup, Target};
 use crate::web::url;
 use payload::JsPayload;
 
@@ -32,7 +32,7 @@ impl Output for JsOutput {
         let _ = self.on_message.call1(&JsValue::UNDEFINED, &data);
     }
 
-    fn event(&self, event: Event, _open: Option<&Opened>) {
+    fn event(&self, event: Event) {
         let detail = js_sys::Object::new();
         let set = |k: &str, v: JsValue| {
             let _ = js_sys::Reflect::set(&detail, &JsValue::from_str(k), &v);

@@ -398,6 +398,13 @@ impl<M: Payload> Machine<M> {
         self.queue.len()
     }
 
+    /// Whether the send queue is below both of its limits (a message of any size may
+    /// still be refused by the byte limit).
+    #[must_use]
+    pub fn queue_has_room(&self) -> bool {
+        self.queue.has_room()
+    }
+
     /// Bytes waiting in the send queue.
     #[must_use]
     pub fn queued_bytes(&self) -> usize {

@@ -86,6 +86,10 @@ impl<M: Payload> SendQueue<M> {
         self.bytes = 0;
     }
 
+    pub(crate) fn has_room(&self) -> bool {
+        self.items.len() < self.max_messages && self.bytes < self.max_bytes
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
@@ -146,6 +150,20 @@ mod tests {
     #[test]
     fn a_zero_sized_queue_accepts_nothing() {
         let mut q = SendQueue::new(0, 100);
+        assert!(!q.has_room());
         assert_eq!(q.push(""), Err((Overflow::Messages, "")));
+    }
+
+    #[test]
+    fn room_is_below_both_limits() {
+        let mut q = SendQueue::new(2, 4);
+        assert!(q.has_room());
+        q.push("ab").unwrap();
+        assert!(q.has_room());
+        q.push("cd").unwrap();
+        assert!(!q.has_room(), "both limits reached");
+        let mut q = SendQueue::new(10, 3);
+        q.push("abc").unwrap();
+        assert!(!q.has_room(), "byte limit reached");
     }
 }

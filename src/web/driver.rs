@@ -41,9 +41,8 @@ pub(crate) trait Outbound: Payload + 'static {
 pub(crate) trait Output: 'static {
     /// A message for the user (heartbeat responses already filtered out).
     fn message(&self, data: JsValue);
-    /// A lifecycle event. For [`Event::Open`], `open` has the protocol and
-    /// extensions the server chose.
-    fn event(&self, event: Event, open: Option<&Opened>);
+    /// A lifecycle event (what the server chose on open is in [`Driver::opened`]).
+    fn event(&self, event: Event);
 }
 
 /// What the server agreed to, read when the socket opened.
@@ -79,7 +78,7 @@ pub(crate) struct Setup {
 
 enum Outgoing {
     Message(JsValue),
-    Event(Event, Option<Opened>),
+    Event(Event),
 }
 
 struct Current {
@@ -202,10 +201,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     }
 
     pub(crate) fn queue_has_room(&self) -> bool {
-        let st = self.state.borrow();
-        let c = st.machine.config();
-        st.machine.queued_messages() < c.max_enqueued_messages
-            && st.machine.queued_bytes() < c.max_enqueued_bytes
+        self.state.borrow().machine.queue_has_room()
     }
 
     #[cfg_attr(not(feature = "js"), allow(dead_code))] // the Rust API always uses ArrayBuffer
@@ -350,8 +346,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 let Some(event) = st.machine.poll_event() else {
                     break;
                 };
-                let opened = matches!(event, Event::Open).then(|| st.opened.clone());
-                outbox.push_back(Outgoing::Event(event, opened));
+                outbox.push_back(Outgoing::Event(event));
             }
             st.arm_timer(self.me.clone());
         }
@@ -362,7 +357,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             let next = self.outbox.borrow_mut().pop_front();
             match next {
                 Some(Outgoing::Message(data)) => self.output.message(data),
-                Some(Outgoing::Event(event, opened)) => self.output.event(event, opened.as_ref()),
+                Some(Outgoing::Event(event)) => self.output.event(event),
                 None => break,
             }
         }

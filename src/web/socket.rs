@@ -13,7 +13,7 @@ use futures_sink::Sink;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, WebSocket};
 
-use super::driver::{Driver, Opened, Outbound, Output, Predicate, Resolver, Setup, Target};
+use super::driver::{Driver, Outbound, Output, Predicate, Resolver, Setup, Target};
 use super::url;
 use crate::machine::{CloseInfo, Event, ReadyState, SendError, StopReason};
 use crate::{Config, Error, Message};
@@ -741,7 +741,7 @@ impl Output for Inbox {
         }
     }
 
-    fn event(&self, event: Event, _open: Option<&Opened>) {
+    fn event(&self, event: Event) {
         let (subscribers, wakers, message_waker) = {
             let mut inbox = self.0.borrow_mut();
             match event {
