@@ -18,12 +18,82 @@ const toCode = (code) => {
 };
 const toReason = (reason) => (reason === undefined ? undefined : String(reason));
 const toProtocols = (protocols) => {
-  if (protocols === undefined) return undefined;
+  if (protocols === undefined || typeof protocols === 'function') return protocols;
   if (protocols !== null && typeof protocols === 'object' && Symbol.iterator in protocols) {
     return Array.from(protocols, String);
   }
   return [String(protocols)];
 };
+
+// What `send` accepts, checked here with the built-ins' own brand checks (getters
+// called on the value), so no user code (an own `byteLength` getter, a Proxy trap)
+// runs once the wasm side holds the payload. Kinds as `Core.send` numbers them.
+const TEXT = 0;
+const BUFFER = 1;
+const BYTES = 2;
+const BLOB = 3;
+const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name)?.get;
+const bufferLength = getter(ArrayBuffer.prototype, 'byteLength');
+const bufferDetached = getter(ArrayBuffer.prototype, 'detached');
+const typedBuffer = getter(Object.getPrototypeOf(Uint8Array.prototype), 'buffer');
+const typedOffset = getter(Object.getPrototypeOf(Uint8Array.prototype), 'byteOffset');
+const typedLength = getter(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength');
+const viewBuffer = getter(DataView.prototype, 'buffer');
+const viewOffset = getter(DataView.prototype, 'byteOffset');
+const viewLength = getter(DataView.prototype, 'byteLength');
+const blobSize = typeof Blob === 'function' ? getter(Blob.prototype, 'size') : undefined;
+const sendError = (what) =>
+  new TypeError(`Failed to execute 'send' on 'SteadySocket': ${what}`);
+
+/** The byte length of a (non-shared) ArrayBuffer, or -1 for anything else. */
+function arrayBufferLength(value) {
+  try {
+    return bufferLength.call(value);
+  } catch {
+    return -1; // not an ArrayBuffer (a SharedArrayBuffer fails this brand check too)
+  }
+}
+
+function isDetached(buffer, length) {
+  if (bufferDetached) return bufferDetached.call(buffer);
+  if (length !== 0) return false;
+  try {
+    ArrayBuffer.prototype.slice.call(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** `[kind, value, bytes]` for what `send(data)` may take; throws TypeError else. */
+function payload(data) {
+  if (typeof data === 'string') return [TEXT, data, 0];
+  const length = arrayBufferLength(data);
+  if (length >= 0) {
+    if (isDetached(data, length)) throw sendError('the ArrayBuffer is detached');
+    return [BUFFER, data, length];
+  }
+  if (ArrayBuffer.isView(data)) {
+    let buffer, offset, bytes;
+    try {
+      [buffer, offset, bytes] = [typedBuffer.call(data), typedOffset.call(data), typedLength.call(data)];
+    } catch {
+      [buffer, offset, bytes] = [viewBuffer.call(data), viewOffset.call(data), viewLength.call(data)];
+    }
+    const total = arrayBufferLength(buffer);
+    if (total < 0) throw sendError('a view of a SharedArrayBuffer cannot be sent');
+    if (isDetached(buffer, total)) throw sendError("the view's ArrayBuffer is detached");
+    return [BYTES, new Uint8Array(buffer, offset, bytes), bytes];
+  }
+  if (blobSize) {
+    try {
+      return [BLOB, data, blobSize.call(data)];
+    } catch {
+      // not a Blob
+    }
+  }
+  throw sendError('the data must be a string, ArrayBuffer, ArrayBufferView or Blob');
+}
 
 // Sockets that have not stopped for good are kept alive, as the browser keeps an
 // open WebSocket alive while it has listeners; a stopped, unreferenced one can be
@@ -35,6 +105,7 @@ const active = new Set();
 export function define(Core) {
   class SteadySocket extends EventTarget {
     #core;
+    #user;
     #handlers = new Map();
     #depth = 0;
     #deferred = [];
@@ -62,19 +133,50 @@ export function define(Core) {
           return origin;
         }
       };
-      const ref = new WeakRef(this);
       // Like the native constructor, anything but a provider function is a string.
       const target = typeof url === 'function' ? url : String(url);
-      this.#call(() => {
+      protocols = toProtocols(protocols);
+      const predicate = options?.shouldReconnect;
+      this.#user = { url: target, protocols, shouldReconnect: predicate };
+      const calls = SteadySocket.#callbacks(new WeakRef(this));
+      if (typeof predicate === 'function') {
+        // Everything else the user set, read through the prototype chain.
+        options = Object.create(options, { shouldReconnect: { value: calls.shouldReconnect } });
+      }
+      this.#depth++;
+      try {
         this.#core = new Core(
-          target,
-          toProtocols(protocols),
+          typeof target === 'function' ? calls.url : target,
+          typeof protocols === 'function' ? calls.protocols : protocols,
           options,
-          (data) => ref.deref()?.#message(data),
-          (kind, detail) => ref.deref()?.#event(kind, detail),
+          calls.message,
+          calls.event,
         );
-      });
+      } finally {
+        this.#settle();
+      }
       if (this.#core.readyState !== CLOSED) active.add(this);
+    }
+
+    // The functions the wasm side holds. Its table of JS values is a GC root, so
+    // they are made here, where no closure can see `this` (V8 gives the closures
+    // of one scope one shared context), and reach the socket and the user's own
+    // functions (which may well refer to the socket) only through a WeakRef. So a
+    // stopped socket that nothing references is collected, and its wasm side with it.
+    static #callbacks(ref) {
+      // Calls the user's function `name` as a plain function; once the socket is
+      // gone, gives `fallback`.
+      const user = (name, fallback) => (arg) => {
+        const socket = ref.deref();
+        return socket ? Reflect.apply(socket.#user[name], undefined, [arg]) : fallback;
+      };
+      return {
+        message: (data) => ref.deref()?.#message(data),
+        event: (kind, detail) => ref.deref()?.#event(kind, detail),
+        url: user('url', undefined),
+        protocols: user('protocols', undefined),
+        shouldReconnect: user('shouldReconnect', true),
+      };
     }
 
     // ----- the native surface ----------------------------------------------------
@@ -101,14 +203,23 @@ export function define(Core) {
       this.#core.binaryType = String(value);
     }
 
-    /** Sends now while open; queues (in order, delivered once) while not. */
+    /**
+     * Sends now while open; queues (in order, delivered once) while not. Returns
+     * `true` when handed to the open connection, `false` when queued.
+     */
     send(data) {
       if (arguments.length === 0) {
         throw new TypeError(
           "Failed to execute 'send' on 'SteadySocket': 1 argument required, but only 0 present.",
         );
       }
-      this.#call(() => this.#core.send(data));
+      const [kind, value, bytes] = payload(data);
+      this.#depth++;
+      try {
+        return this.#core.send(value, kind, bytes);
+      } finally {
+        this.#settle();
+      }
     }
 
     /** Closes for good; `reconnect()` starts again. */
@@ -186,12 +297,16 @@ export function define(Core) {
       try {
         return f();
       } finally {
-        this.#depth--;
-        if (this.#depth === 0 && this.#deferred.length > 0) {
-          const batch = this.#deferred;
-          this.#deferred = [];
-          queueMicrotask(() => batch.forEach((e) => this.#dispatch(e)));
-        }
+        this.#settle();
+      }
+    }
+
+    #settle() {
+      this.#depth--;
+      if (this.#depth === 0 && this.#deferred.length > 0) {
+        const batch = this.#deferred;
+        this.#deferred = [];
+        queueMicrotask(() => batch.forEach((e) => this.#dispatch(e)));
       }
     }
 

@@ -43,6 +43,16 @@ export interface SteadySocketOptions {
 /** A URL, or a function (sync or async) called with the retry number before each attempt. */
 export type UrlProvider = string | URL | ((attempt: number) => string | Promise<string>);
 
+/**
+ * Subprotocols, or a function (sync or async) called with the retry number before
+ * each attempt (e.g. a fresh token in `Sec-WebSocket-Protocol`). A list the browser
+ * would refuse, a throw or a rejection counts as a failed attempt.
+ */
+export type ProtocolsProvider =
+  | string
+  | string[]
+  | ((attempt: number) => string | string[] | Promise<string | string[]>);
+
 export interface ReconnectingDetail {
   /** The retry number (1 for the first retry). */
   attempt: number;
@@ -81,7 +91,7 @@ export interface SteadySocketEventMap {
 
 /** A WebSocket that stays connected: a drop-in superset of the browser `WebSocket`. */
 export declare class SteadySocket extends EventTarget {
-  constructor(url: UrlProvider, protocols?: string | string[], options?: SteadySocketOptions);
+  constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: SteadySocketOptions);
 
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
@@ -113,8 +123,13 @@ export declare class SteadySocket extends EventTarget {
   onheartbeat: ((this: SteadySocket, ev: CustomEvent<HeartbeatDetail>) => unknown) | null;
   onconnecting: ((this: SteadySocket, ev: CustomEvent<ConnectingDetail>) => unknown) | null;
 
-  /** Sends now while open, else queues. Throws QueueFullError, InvalidStateError, TypeError. */
-  send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void;
+  /**
+   * Sends now while open, else queues. Returns true when the message was handed to the
+   * open connection, false when it was queued. Throws QueueFullError, InvalidStateError,
+   * and TypeError for anything but a string, ArrayBuffer, view or Blob (also for a
+   * detached buffer and a view of shared memory).
+   */
+  send(data: string | ArrayBuffer | Blob | ArrayBufferView): boolean;
   /** Closes for good. Throws InvalidAccessError (code) or SyntaxError (reason). */
   close(code?: number, reason?: string): void;
   /** Closes the current connection (if any, with `code`, default 1000), resets the retry count, connects now. */

@@ -50,4 +50,6 @@ pub use machine::{
 };
 pub use message::Message;
 #[cfg(target_arch = "wasm32")]
-pub use web::{Builder, Events, Json, Messages, OpenedFuture, Sender, Socket, EVENT_BUFFER};
+pub use web::{
+    Builder, Events, Json, Messages, OpenedFuture, Sender, Socket, WeakSocket, EVENT_BUFFER,
+};

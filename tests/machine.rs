@@ -527,17 +527,17 @@ fn close_fires_within_close_timeout_when_the_peer_never_answers() {
 }
 
 #[test]
-fn close_while_connecting_abandons_the_attempt_and_cancels_its_timer() {
+fn close_while_connecting_abandons_the_attempt_and_reports_error_then_close_1006() {
     let mut sim = Sim::new(exact());
     let s = sim.expect_connect();
     sim.take_events();
-    sim.m.close(sim.now, None, "").unwrap();
+    sim.m.close(sim.now, None, "bye").unwrap();
     assert_eq!(
         sim.take_actions(),
         vec![Action::Abandon {
             socket: s,
             code: None,
-            reason: String::new()
+            reason: "bye".to_owned()
         }]
     );
     // CLOSING at once; the events come on the next turn, never inside close().
@@ -550,15 +550,21 @@ fn close_while_connecting_abandons_the_attempt_and_cancels_its_timer() {
     );
     sim.advance(ms(0));
     let events = sim.take_events();
-    assert!(matches!(
-        &events[0],
-        Event::Close(CloseInfo {
-            code: 1006,
-            closer: Closer::User,
-            ..
-        })
-    ));
-    assert_eq!(events[1], Event::Stop(StopReason::Close));
+    // As a browser WebSocket closed while connecting: `error`, then `close` with
+    // 1006 and an empty reason (whatever reason was given).
+    assert_eq!(
+        events,
+        vec![
+            Event::Error(ErrorKind::Aborted),
+            Event::Close(CloseInfo {
+                code: 1006,
+                reason: String::new(),
+                was_clean: false,
+                closer: Closer::User,
+            }),
+            Event::Stop(StopReason::Close),
+        ]
+    );
     assert_eq!(sim.m.poll_timeout(), None);
     assert_eq!(sim.m.ready_state(), ReadyState::Closed);
     sim.open(s);
@@ -756,6 +762,33 @@ fn sends_while_open_go_straight_out() {
     let s = sim.connect_and_open();
     sim.take_actions();
     assert!(matches!(sim.send("now"), SendOutcome::Transmit { socket, .. } if socket == s));
+}
+
+#[test]
+fn a_message_the_closing_native_socket_cannot_take_goes_out_on_the_next_open() {
+    // The core is open, but the driver finds the browser's socket already closing
+    // (the server's close frame arrived first): it hands the message back.
+    let mut config = exact();
+    config.max_enqueued_messages = 2;
+    let mut sim = Sim::new(config);
+    let s = sim.connect_and_open();
+    sim.take_actions();
+    let SendOutcome::Transmit { message, .. } = sim.m.send(Message::from("late")).unwrap() else {
+        panic!("open: transmit");
+    };
+    sim.m.enqueue(message).unwrap();
+    assert_eq!(sim.m.queued_messages(), 1);
+    assert!(matches!(sim.send("later"), SendOutcome::Transmit { .. }));
+    sim.m.enqueue(Message::from("later")).unwrap();
+    // Bounded like any queued send.
+    assert!(matches!(
+        sim.m.enqueue(Message::from("over")),
+        Err(SendError::QueueFull(m)) if m == Message::from("over")
+    ));
+    sim.server_close(s, 1000);
+    sim.next_timeout();
+    let s2 = sim.connect_and_open();
+    assert_eq!(sent_texts(&sim.take_actions(), s2), ["late", "later"]);
 }
 
 #[test]

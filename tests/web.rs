@@ -416,6 +416,90 @@ async fn the_url_provider_is_called_once_per_attempt() {
 }
 
 #[wasm_bindgen_test]
+async fn a_url_provider_may_call_back_into_its_own_socket_and_close_it() {
+    let server = Server::new("reject=503").await;
+    let url = server.url.clone();
+    let me: Rc<std::cell::RefCell<Option<steadysocket::WeakSocket>>> = Rc::default();
+    let seen = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let (inside, log) = (me.clone(), seen.clone());
+    let socket = steadysocket::Builder::with_url_fn(move |attempt| {
+        if let Some(socket) = inside.borrow().as_ref().and_then(|w| w.upgrade()) {
+            log.borrow_mut()
+                .push((attempt, socket.retry_count(), socket.ready_state()));
+            socket.send("from the provider").unwrap();
+            if attempt == 2 {
+                socket.close(1000, "").unwrap();
+            }
+        }
+        url.clone()
+    })
+    .config(fast())
+    .connect()
+    .unwrap();
+    *me.borrow_mut() = Some(socket.downgrade());
+    let rec = Recorder::start(&socket);
+    rec.wait_for(5000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
+    sleep(300).await;
+    assert_eq!(
+        *seen.borrow(),
+        [
+            (1, 1, ReadyState::Connecting),
+            (2, 2, ReadyState::Connecting)
+        ]
+    );
+    assert_eq!(
+        server.handshakes().await,
+        2,
+        "the closed attempt is not made"
+    );
+    assert_eq!(socket.ready_state(), ReadyState::Closed);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn protocols_providers_are_asked_once_per_attempt_and_a_bad_list_fails_the_attempt() {
+    let server = Server::new("").await;
+    let calls = Rc::new(Cell::new(0u32));
+    let counted = calls.clone();
+    let mut socket = Socket::builder(&server.url)
+        .protocols_fn(move |attempt| {
+            counted.set(counted.get() + 1);
+            if counted.get() == 1 {
+                vec!["dup".into(), "dup".into()] // refused: a failed attempt
+            } else {
+                vec![format!("v{attempt}")]
+            }
+        })
+        .config(fast())
+        .connect()
+        .unwrap();
+    within(3000, socket.opened())
+        .await
+        .expect("opens")
+        .expect("no stop");
+    // The refused list failed attempt 0 (inside connect(), before any reader could
+    // see its error); retry 1 was asked again and opened.
+    assert_eq!(calls.get(), 2);
+    assert_eq!(socket.protocol(), "v1");
+    assert_eq!(server.handshakes().await, 1);
+    socket.close(1000, "").unwrap();
+    let _ = within(1000, socket.next()).await;
+
+    let socket = Socket::builder(&server.url)
+        .async_protocols_fn(|attempt| async move { Ok::<_, String>(vec![format!("a{attempt}")]) })
+        .config(fast())
+        .connect()
+        .unwrap();
+    within(3000, socket.opened())
+        .await
+        .expect("opens")
+        .expect("no stop");
+    assert_eq!(socket.protocol(), "a0");
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
 async fn an_async_url_provider_that_fails_counts_as_a_failed_attempt() {
     let server = Server::new("").await;
     let url = server.url.clone();

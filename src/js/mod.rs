@@ -92,7 +92,8 @@ pub struct Core {
 #[wasm_bindgen]
 impl Core {
     /// `url`: string, or a function (sync or async) called once per attempt.
-    /// `protocols`: string, array of strings, or undefined.
+    /// `protocols`: string, array of strings, undefined, or a function (sync or
+    /// async) called once per attempt returning one of those.
     /// `options`: the flat options object. `on_message(data)` and
     /// `on_event(kind, detail)` receive what happens.
     ///
@@ -108,12 +109,11 @@ impl Core {
         on_message: js_sys::Function,
         on_event: js_sys::Function,
     ) -> Result<Core, JsValue> {
-        let protocols = parse_protocols(&protocols)?;
-        crate::protocols::validate(&protocols).map_err(|e| errors::from_error(&e))?;
+        let protocols = protocols_source(protocols)?;
         let opts = options::parse(&options)?;
-        let (resolver, initial_url) = resolver(url)?;
+        let (url, initial_url) = url_source(url)?;
         let setup = Setup {
-            resolver,
+            url,
             protocols,
             config: opts.config,
             binary_type: BinaryType::Blob,
@@ -130,14 +130,17 @@ impl Core {
         })
     }
 
-    /// Sends or queues `data`.
+    /// Sends or queues `data`, already checked by the JS shell: `kind` says what it
+    /// is (0 string, 1 ArrayBuffer, 2 Uint8Array over a view's bytes, 3 Blob) and
+    /// `bytes` its size (ignored for strings). Returns `true` when it was handed to
+    /// an open native socket, `false` when it was queued.
     ///
     /// # Errors
     ///
-    /// `TypeError` for an unsupported type, `QueueFullError` when the queue is
-    /// full, `InvalidStateError` once stopped for good.
-    pub fn send(&self, data: JsValue) -> Result<(), JsValue> {
-        let payload = JsPayload::new(data)?;
+    /// `QueueFullError` when the queue is full, `InvalidStateError` once stopped
+    /// for good.
+    pub fn send(&self, data: JsValue, kind: u8, bytes: f64) -> Result<bool, JsValue> {
+        let payload = JsPayload::new(data, kind, bytes);
         self.driver.send(payload).map_err(|e| match e {
             crate::SendError::QueueFull(_) => errors::named(
                 "QueueFullError",
@@ -244,19 +247,15 @@ impl Core {
     }
 }
 
-fn parse_protocols(value: &JsValue) -> Result<Vec<String>, JsValue> {
+/// A protocols value (string, array of strings, undefined) as a list.
+fn parse_protocols(value: &JsValue) -> Result<Vec<String>, String> {
     if value.is_undefined() || value.is_null() {
         return Ok(Vec::new());
     }
     if let Some(p) = value.as_string() {
         return Ok(vec![p]);
     }
-    let bad = || {
-        errors::dom(
-            "SyntaxError",
-            "SteadySocket protocols must be a string or an array of strings",
-        )
-    };
+    let bad = || "protocols must be a string or an array of strings".to_owned();
     let array = value.dyn_ref::<js_sys::Array>().ok_or_else(bad)?;
     array
         .iter()
@@ -264,11 +263,31 @@ fn parse_protocols(value: &JsValue) -> Result<Vec<String>, JsValue> {
         .collect()
 }
 
+/// How to get the protocols of each attempt: a fixed list (checked now) or a
+/// provider (checked per attempt).
+fn protocols_source(value: JsValue) -> Result<Resolver<Vec<String>>, JsValue> {
+    if let Some(f) = value.dyn_ref::<js_sys::Function>() {
+        let f = f.clone();
+        return Ok(Rc::new(move |attempt| {
+            call_provider(&f, attempt, "protocols", parse_protocols)
+        }));
+    }
+    let protocols = parse_protocols(&value)
+        .map_err(|m| errors::dom("SyntaxError", &format!("SteadySocket {m}")))?;
+    crate::protocols::validate(&protocols).map_err(|e| errors::from_error(&e))?;
+    Ok(Rc::new(move |_| Target::Ready(protocols.clone())))
+}
+
 /// How to get the URL of each attempt, and what `url` says before the first.
-fn resolver(url: JsValue) -> Result<(Resolver, String), JsValue> {
+fn url_source(url: JsValue) -> Result<(Resolver<String>, String), JsValue> {
     if let Some(f) = url.dyn_ref::<js_sys::Function>() {
         let f = f.clone();
-        let resolver: Resolver = Rc::new(move |attempt| call_provider(&f, attempt));
+        let resolver: Resolver<String> = Rc::new(move |attempt| {
+            call_provider(&f, attempt, "URL", |v| {
+                v.as_string()
+                    .ok_or_else(|| "the URL provider did not give a string".to_owned())
+            })
+        });
         return Ok((resolver, String::new()));
     }
     let text = url.as_string().ok_or_else(|| {
@@ -282,22 +301,29 @@ fn resolver(url: JsValue) -> Result<(Resolver, String), JsValue> {
     Ok((Rc::new(move |_| Target::Ready(url.clone())), shown))
 }
 
-/// Calls a URL provider: a string now, a promise of one later, or a failure.
-fn call_provider(f: &js_sys::Function, attempt: u32) -> Target {
+/// Calls a provider (user code: the driver calls this with nothing borrowed):
+/// a value now, a promise of one later, or a failure. A throw is a value here.
+fn call_provider<T: 'static>(
+    f: &js_sys::Function,
+    attempt: u32,
+    what: &'static str,
+    convert: fn(&JsValue) -> Result<T, String>,
+) -> Target<T> {
     match f.call1(&JsValue::UNDEFINED, &attempt.into()) {
-        Err(e) => Target::Failed(js_error_message(&e)),
+        Err(e) => Target::Failed(format!(
+            "the {what} provider threw {}",
+            js_error_message(&e)
+        )),
         Ok(v) => match v.dyn_into::<js_sys::Promise>() {
             Ok(promise) => Target::Pending(Box::pin(async move {
                 let v = wasm_bindgen_futures::JsFuture::from(promise)
                     .await
-                    .map_err(|e| js_error_message(&e))?;
-                v.as_string()
-                    .ok_or_else(|| "the URL provider did not resolve to a string".to_owned())
+                    .map_err(|e| {
+                        format!("the {what} provider rejected: {}", js_error_message(&e))
+                    })?;
+                convert(&v)
             })),
-            Err(v) => v.as_string().map_or_else(
-                || Target::Failed("the URL provider did not return a string".to_owned()),
-                Target::Ready,
-            ),
+            Err(v) => convert(&v).map_or_else(Target::Failed, Target::Ready),
         },
     }
 }

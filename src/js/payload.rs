@@ -4,7 +4,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::WebSocket;
 
-use super::errors;
 use crate::machine::Payload;
 use crate::web::driver::Outbound;
 
@@ -19,58 +18,69 @@ extern "C" {
     fn send(this: &AnySend, data: &JsValue) -> Result<(), JsValue>;
 }
 
-/// A JS value checked to be sendable.
+#[wasm_bindgen]
+extern "C" {
+    /// An `ArrayBuffer`, for its built-in `slice`.
+    #[wasm_bindgen(js_name = ArrayBuffer)]
+    type Buffer;
+
+    /// `ArrayBuffer.prototype.slice`, called as the built-in (an own `slice` on
+    /// the caller's object is never run) and with a throw turned into an `Err`.
+    #[wasm_bindgen(method, final, catch, js_class = "ArrayBuffer", js_name = slice)]
+    fn copy(this: &Buffer) -> Result<JsValue, JsValue>;
+
+    /// A `Uint8Array`, for its built-in `slice`.
+    #[wasm_bindgen(js_name = Uint8Array)]
+    type Bytes;
+
+    /// `Uint8Array.prototype.slice`, likewise.
+    #[wasm_bindgen(method, final, catch, js_class = "Uint8Array", js_name = slice)]
+    fn copy(this: &Bytes) -> Result<JsValue, JsValue>;
+}
+
+/// A JS value the shell checked to be sendable (see `js/socket.js`, `kindOf`):
+/// a string, a live ArrayBuffer, a `Uint8Array` the shell made over a view's
+/// bytes, or a Blob. Nothing here runs user code or can throw: the core holds
+/// payloads while it is borrowed.
 pub(crate) struct JsPayload {
     value: JsValue,
     kind: Kind,
+    /// The size in bytes the shell measured (strings are measured here, lazily).
+    bytes: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Text,
     Buffer,
-    View,
+    Bytes,
     Blob,
 }
 
 impl JsPayload {
-    /// Checks `value` as `WebSocket.send` would.
-    ///
-    /// # Errors
-    ///
-    /// A `TypeError` for anything but string, ArrayBuffer, ArrayBufferView or Blob.
-    pub(crate) fn new(value: JsValue) -> Result<JsPayload, JsValue> {
-        let kind = if value.is_string() {
-            Kind::Text
-        } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
-            Kind::Buffer
-        } else if js_sys::ArrayBuffer::is_view(&value) {
-            Kind::View
-        } else if value.is_instance_of::<web_sys::Blob>() {
-            Kind::Blob
-        } else {
-            return Err(errors::type_error(
-                "Failed to execute 'send' on 'SteadySocket': the data must be a string, \
-                 ArrayBuffer, ArrayBufferView or Blob",
-            ));
+    /// Wraps what the shell checked; `kind` as in `Core::send`.
+    pub(crate) fn new(value: JsValue, kind: u8, bytes: f64) -> JsPayload {
+        let kind = match kind {
+            1 => Kind::Buffer,
+            2 => Kind::Bytes,
+            3 => Kind::Blob,
+            _ => Kind::Text,
         };
-        Ok(JsPayload { value, kind })
+        // Saturating float-to-int: NaN gives 0.
+        JsPayload {
+            value,
+            kind,
+            bytes: bytes as usize,
+        }
     }
 }
 
 impl Payload for JsPayload {
     fn byte_len(&self) -> usize {
         match self.kind {
+            // A primitive string (the shell checked `typeof`): no user code runs.
             Kind::Text => self.value.as_string().map_or(0, |s| s.len()),
-            Kind::Buffer => self
-                .value
-                .unchecked_ref::<js_sys::ArrayBuffer>()
-                .byte_length() as usize,
-            Kind::View => js_sys::Reflect::get(&self.value, &JsValue::from_str("byteLength"))
-                .ok()
-                .and_then(|v| v.as_f64())
-                .map_or(0, |n| n as usize),
-            Kind::Blob => self.value.unchecked_ref::<web_sys::Blob>().size() as usize,
+            Kind::Buffer | Kind::Bytes | Kind::Blob => self.bytes,
         }
     }
 
@@ -82,35 +92,15 @@ impl Payload for JsPayload {
     /// change if the caller reuses its buffer afterwards, so it is copied here.
     fn into_owned(self) -> Self {
         let copy = match self.kind {
-            Kind::Buffer => Some(self.value.unchecked_ref::<js_sys::ArrayBuffer>().slice(0)),
-            Kind::View => copy_view(&self.value),
+            Kind::Buffer => self.value.unchecked_ref::<Buffer>().copy().ok(),
+            Kind::Bytes => self.value.unchecked_ref::<Bytes>().copy().ok(),
             Kind::Text | Kind::Blob => None,
         };
         match copy {
-            Some(buffer) => JsPayload {
-                value: buffer.into(),
-                kind: Kind::Buffer,
-            },
+            Some(value) => JsPayload { value, ..self },
             None => self,
         }
     }
-}
-
-/// A copy of exactly the bytes a view shows (`None` for a view on shared memory,
-/// which has no `slice` to copy with; it is then sent as it is at send time).
-fn copy_view(view: &JsValue) -> Option<js_sys::ArrayBuffer> {
-    let number = |k: &str| {
-        js_sys::Reflect::get(view, &JsValue::from_str(k))
-            .ok()
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0) as u32
-    };
-    let buffer = js_sys::Reflect::get(view, &JsValue::from_str("buffer"))
-        .ok()?
-        .dyn_into::<js_sys::ArrayBuffer>()
-        .ok()?;
-    let start = number("byteOffset");
-    Some(buffer.slice_with_end(start, start.saturating_add(number("byteLength"))))
 }
 
 impl Outbound for JsPayload {

@@ -149,6 +149,9 @@ pub enum ErrorKind {
     HeartbeatTimeout,
     /// The URL provider failed or the socket could not be created.
     Connect(String),
+    /// `close()` was called while the attempt was still connecting (a browser
+    /// `WebSocket` fires `error` then).
+    Aborted,
 }
 
 impl fmt::Display for ErrorKind {
@@ -158,6 +161,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::ConnectTimeout => f.write_str("the connection attempt timed out"),
             ErrorKind::HeartbeatTimeout => f.write_str("the heartbeat was not answered in time"),
             ErrorKind::Connect(msg) => write!(f, "could not connect: {msg}"),
+            ErrorKind::Aborted => f.write_str("closed before the connection was established"),
         }
     }
 }

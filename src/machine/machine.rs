@@ -113,6 +113,24 @@ impl<M: Payload> Machine<M> {
         }
     }
 
+    /// Keeps `message` for the next connection, at the back of the send queue.
+    ///
+    /// For a driver that was told to [`Transmit`](SendOutcome::Transmit) (or to
+    /// perform a flush [`Send`](Action::Send)) but found the browser's socket no
+    /// longer open: the server's close frame has arrived and the close event is
+    /// still to come. Nothing is dropped inside the library; the message goes out
+    /// on the next open like any message sent while not open.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::QueueFull`] when the queue is at a limit (the queue is
+    /// unchanged); the message is handed back.
+    pub fn enqueue(&mut self, message: M) -> Result<(), SendError<M>> {
+        self.queue
+            .push(message)
+            .map_err(|(_, message)| SendError::QueueFull(message))
+    }
+
     /// Closes for good: cancels every timer and pending attempt, discards the send
     /// queue, and ends with exactly one `Close` and one `Stop(Close)` event: when the
     /// handshake ends or `close_timeout` passes if a socket is open, else on the next
@@ -133,7 +151,8 @@ impl<M: Payload> Machine<M> {
     ) -> Result<(), CloseError> {
         validate_close(code, reason)?;
         self.queue.clear();
-        let (socket, report, wait) = match std::mem::replace(&mut self.state, State::Idle) {
+        let (socket, report, wait, aborted) = match std::mem::replace(&mut self.state, State::Idle)
+        {
             State::Open { socket, .. } => {
                 self.actions.push_back(Action::Close {
                     socket,
@@ -141,12 +160,14 @@ impl<M: Payload> Machine<M> {
                     reason: reason.to_owned(),
                 });
                 let report = CloseInfo::abnormal("", Closer::User);
-                (Some(socket), report, self.config.close_timeout)
+                (Some(socket), report, self.config.close_timeout, false)
             }
             State::Connecting { socket } => {
+                // As the browser does for a socket closed while connecting: `error`,
+                // then `close` with 1006 and no reason.
                 self.abandon(socket, code, reason);
-                let report = CloseInfo::abnormal(reason, Closer::User);
-                (None, report, Duration::ZERO)
+                let report = CloseInfo::abnormal("", Closer::User);
+                (None, report, Duration::ZERO, true)
             }
             State::Waiting => {
                 let report = CloseInfo {
@@ -155,7 +176,7 @@ impl<M: Payload> Machine<M> {
                     was_clean: false,
                     closer: Closer::User,
                 };
-                (None, report, Duration::ZERO)
+                (None, report, Duration::ZERO, false)
             }
             State::Idle => {
                 self.stop(StopReason::Close);
@@ -168,7 +189,11 @@ impl<M: Payload> Machine<M> {
         };
         self.timers.stop_all();
         self.timers.set(Timer::Close, now + wait);
-        self.state = State::Closing { socket, report };
+        self.state = State::Closing {
+            socket,
+            report,
+            aborted,
+        };
         Ok(())
     }
 
@@ -201,9 +226,16 @@ impl<M: Payload> Machine<M> {
                     closer: Closer::Reconnect,
                 }));
             }
-            State::Closing { socket, report } => {
+            State::Closing {
+                socket,
+                report,
+                aborted,
+            } => {
                 if let Some(socket) = socket {
                     self.abandon(socket, None, "");
+                }
+                if aborted {
+                    self.events.push_back(Event::Error(ErrorKind::Aborted));
                 }
                 self.finish_user_close(report);
             }
@@ -572,10 +604,20 @@ impl<M: Payload> Machine<M> {
                     }
                 }
             }
-            (Timer::Close, State::Closing { socket, report }) => {
-                let (socket, report) = (*socket, report.clone());
+            (
+                Timer::Close,
+                State::Closing {
+                    socket,
+                    report,
+                    aborted,
+                },
+            ) => {
+                let (socket, report, aborted) = (*socket, report.clone(), *aborted);
                 if let Some(socket) = socket {
                     self.abandon(socket, None, "");
+                }
+                if aborted {
+                    self.events.push_back(Event::Error(ErrorKind::Aborted));
                 }
                 self.finish_user_close(report);
             }

@@ -21,10 +21,13 @@ pub(crate) enum State {
     /// The user called `close()`. With an open `socket`, waiting for its close
     /// event (or the close timeout); without one, for the next turn (a zero-delay
     /// close timer), so the close event never fires inside the `close()` call.
-    /// `report` is the close reported if no native close event ends the wait.
+    /// `report` is the close reported if no native close event ends the wait;
+    /// `aborted` (the close interrupted an attempt) puts an error before it, as a
+    /// browser `WebSocket` closed while connecting fires `error`, then `close`.
     Closing {
         socket: Option<SocketId>,
         report: CloseInfo,
+        aborted: bool,
     },
     /// Stopped for good until `reconnect()`.
     Stopped(StopReason),

@@ -6,10 +6,23 @@
 //! handle drops, the driver drops, and with it the native socket (closed with 1000),
 //! the timer and the page listeners.
 //!
-//! Re-entrancy: user code (event handlers, the URL provider, the reconnect
-//! predicate) never runs while the core is borrowed. Everything the core emits goes
-//! through one outbox that only the outermost call drains, so events reach the user
-//! in the order they happened even when a handler calls back into the socket.
+//! # Re-entrancy
+//!
+//! User code (event handlers, the URL and protocols providers, the reconnect
+//! predicate) may call anything on the socket, including `close()` and
+//! `reconnect()`. So no `RefCell` of the driver is ever borrowed while JS runs:
+//!
+//! - the core is borrowed only for one call into it (it never calls out);
+//! - the native socket is held in an `Rc`, cloned out of its cell before any call
+//!   on the browser's `WebSocket`;
+//! - one loop, [`Driver::pump`], performs the core's actions and delivers its
+//!   events one at a time, each with nothing borrowed. A call made from user code
+//!   while that loop runs only feeds the core; the running loop picks up what it
+//!   produced, so events keep the order they happened in and nothing recurses.
+//!
+//! Every JS call that can throw is bound with `catch` (the web-sys and js-sys
+//! bindings used here for sockets, listeners, functions and `Reflect` are), so a
+//! throw is an error value, never an unwind through wasm frames.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -52,25 +65,36 @@ pub(crate) struct Opened {
     pub(crate) extensions: String,
 }
 
-/// The URL of one attempt: known now, still coming, or failed.
-pub(crate) enum Target {
-    Ready(String),
-    Pending(Pin<Box<dyn Future<Output = Result<String, String>>>>),
-    /// A provider that failed at once (only JS providers can: they may throw).
+/// One attempt's URL or protocols: known now, still coming, or failed.
+pub(crate) enum Target<T> {
+    Ready(T),
+    Pending(Pin<Box<dyn Future<Output = Result<T, String>>>>),
+    /// A provider that failed at once (a JS provider that threw or returned
+    /// something unusable).
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
     Failed(String),
 }
 
-/// Produces the URL for attempt n (called once per attempt).
-pub(crate) type Resolver = Rc<dyn Fn(u32) -> Target>;
+impl<T: 'static> Target<T> {
+    async fn resolve(self) -> Result<T, String> {
+        match self {
+            Target::Ready(value) => Ok(value),
+            Target::Pending(future) => future.await,
+            Target::Failed(message) => Err(message),
+        }
+    }
+}
+
+/// Produces the URL (or the protocols) for attempt n; called once per attempt.
+pub(crate) type Resolver<T> = Rc<dyn Fn(u32) -> Target<T>>;
 
 /// The user's reconnect predicate: `false` stops for good.
 pub(crate) type Predicate = Rc<dyn Fn(&CloseInfo) -> bool>;
 
 /// How a driver is set up.
 pub(crate) struct Setup {
-    pub(crate) resolver: Resolver,
-    pub(crate) protocols: Vec<String>,
+    pub(crate) url: Resolver<String>,
+    pub(crate) protocols: Resolver<Vec<String>>,
     pub(crate) config: Config,
     pub(crate) binary_type: BinaryType,
     pub(crate) should_reconnect: Option<Predicate>,
@@ -84,25 +108,23 @@ enum Outgoing {
 struct Current {
     id: SocketId,
     /// `None` while the URL is still being resolved.
-    native: Option<NativeSocket>,
-}
-
-struct State<M> {
-    machine: Machine<M>,
-    current: Option<Current>,
-    timer: Option<(Instant, Timeout)>,
-    resolver: Resolver,
-    protocols: Vec<String>,
-    binary_type: BinaryType,
-    url: String,
-    opened: Opened,
+    native: Option<Rc<NativeSocket>>,
 }
 
 pub(crate) struct Driver<M, O> {
     me: Weak<Self>,
-    state: RefCell<State<M>>,
+    /// Borrowed only for one call into the core, never across a call out.
+    machine: RefCell<Machine<M>>,
+    current: RefCell<Option<Current>>,
+    timer: RefCell<Option<(Instant, Timeout)>>,
     outbox: RefCell<VecDeque<Outgoing>>,
-    dispatching: Cell<bool>,
+    /// Whether [`Driver::pump`] is running (further down the stack).
+    pumping: Cell<bool>,
+    url_source: Resolver<String>,
+    protocols_source: Resolver<Vec<String>>,
+    binary_type: Cell<BinaryType>,
+    url: RefCell<String>,
+    opened: RefCell<Opened>,
     should_reconnect: Option<Predicate>,
     _page: Vec<Listener>,
     output: O,
@@ -115,18 +137,16 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         let machine = Machine::new(setup.config, seed, clock::now())?;
         let driver = Rc::new_cyclic(|me: &Weak<Self>| Driver {
             me: me.clone(),
-            state: RefCell::new(State {
-                machine,
-                current: None,
-                timer: None,
-                resolver: setup.resolver,
-                protocols: setup.protocols,
-                binary_type: setup.binary_type,
-                url: String::new(),
-                opened: Opened::default(),
-            }),
+            machine: RefCell::new(machine),
+            current: RefCell::new(None),
+            timer: RefCell::new(None),
             outbox: RefCell::new(VecDeque::new()),
-            dispatching: Cell::new(false),
+            pumping: Cell::new(false),
+            url_source: setup.url,
+            protocols_source: setup.protocols,
+            binary_type: Cell::new(setup.binary_type),
+            url: RefCell::new(String::new()),
+            opened: RefCell::new(Opened::default()),
             should_reconnect: setup.should_reconnect,
             _page: page_listeners(me.clone()),
             output,
@@ -141,20 +161,27 @@ impl<M: Outbound, O: Output> Driver<M, O> {
 
     // ----- commands (called by user handles) ------------------------------------
 
-    pub(crate) fn send(&self, message: M) -> Result<(), SendError<M>> {
-        let outcome = {
-            let mut st = self.state.borrow_mut();
-            let outcome = st.machine.send(message)?;
-            if let SendOutcome::Transmit { socket, message } = outcome {
-                st.transmit(socket, &message);
-                return Ok(());
+    /// Sends or queues `message`: `Ok(true)` when it was handed to an open native
+    /// socket, `Ok(false)` when it was queued.
+    pub(crate) fn send(&self, message: M) -> Result<bool, SendError<M>> {
+        let outcome = self.machine.borrow_mut().send(message)?;
+        match outcome {
+            SendOutcome::Transmit { socket, message } => match self.open_native(socket) {
+                Some(native) => {
+                    let _ = message.transmit(native.ws());
+                    Ok(true)
+                }
+                // The core thinks it open, but the browser already started closing
+                // (the server's close frame arrived; its close event is still to
+                // come): keep the message for the next connection.
+                None => self.machine.borrow_mut().enqueue(message).map(|()| false),
+            },
+            SendOutcome::Pending => {
+                self.pump();
+                Ok(false)
             }
-            outcome
-        };
-        if matches!(outcome, SendOutcome::Pending) {
-            self.pump();
+            SendOutcome::Queued => Ok(false),
         }
-        Ok(())
     }
 
     pub(crate) fn close(&self, code: Option<u16>, reason: &str) -> Result<(), CloseError> {
@@ -170,87 +197,75 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     }
 
     pub(crate) fn ready_state(&self) -> ReadyState {
-        self.state.borrow().machine.ready_state()
+        self.machine.borrow().ready_state()
     }
 
     pub(crate) fn retry_count(&self) -> u32 {
-        self.state.borrow().machine.retry_count()
+        self.machine.borrow().retry_count()
     }
 
     pub(crate) fn queued_messages(&self) -> usize {
-        self.state.borrow().machine.queued_messages()
+        self.machine.borrow().queued_messages()
     }
 
     /// Queued bytes plus what the native socket has not sent yet.
     pub(crate) fn buffered_amount(&self) -> f64 {
-        let st = self.state.borrow();
-        let native = st
-            .current
-            .as_ref()
-            .and_then(|c| c.native.as_ref())
-            .map_or(0, |n| n.ws().buffered_amount());
-        st.machine.queued_bytes() as f64 + f64::from(native)
+        let queued = self.machine.borrow().queued_bytes() as f64;
+        let native = self.native(None).map_or(0, |n| n.ws().buffered_amount());
+        queued + f64::from(native)
     }
 
     pub(crate) fn url(&self) -> String {
-        self.state.borrow().url.clone()
+        self.url.borrow().clone()
     }
 
     pub(crate) fn opened(&self) -> Opened {
-        self.state.borrow().opened.clone()
+        self.opened.borrow().clone()
     }
 
     pub(crate) fn queue_has_room(&self) -> bool {
-        self.state.borrow().machine.queue_has_room()
+        self.machine.borrow().queue_has_room()
     }
 
     #[cfg_attr(not(feature = "js"), allow(dead_code))] // the Rust API always uses ArrayBuffer
     pub(crate) fn set_binary_type(&self, binary_type: BinaryType) {
-        let mut st = self.state.borrow_mut();
-        st.binary_type = binary_type;
-        if let Some(native) = st.current.as_ref().and_then(|c| c.native.as_ref()) {
+        self.binary_type.set(binary_type);
+        if let Some(native) = self.native(None) {
             native.ws().set_binary_type(binary_type);
         }
     }
 
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) fn binary_type(&self) -> BinaryType {
-        self.state.borrow().binary_type
+        self.binary_type.get()
     }
 
     // ----- inputs from the browser ----------------------------------------------
 
     fn on_native(&self, socket: SocketId, event: NativeEvent) {
-        if let NativeEvent::Message(data) = event {
-            return self.on_message(socket, data);
-        }
         let now = clock::now();
         match event {
+            NativeEvent::Message(data) => return self.on_message(socket, data),
             NativeEvent::Open => {
-                let mut st = self.state.borrow_mut();
-                if let Some(native) = st.native(socket) {
+                if let Some(native) = self.native(Some(socket)) {
                     let opened = Opened {
                         protocol: native.ws().protocol(),
                         extensions: native.ws().extensions(),
                     };
-                    st.opened = opened;
+                    *self.opened.borrow_mut() = opened;
                 }
-                st.machine.handle_open(now, socket);
+                self.machine.borrow_mut().handle_open(now, socket);
             }
-            NativeEvent::Message(_) => {} // handled above
-            NativeEvent::Error => self.state.borrow_mut().machine.handle_error(socket),
+            NativeEvent::Error => self.machine.borrow_mut().handle_error(socket),
             NativeEvent::Close {
                 code,
                 reason,
                 was_clean,
             } => {
                 let ask = {
-                    let st = self.state.borrow();
-                    st.machine.live_socket() == Some(socket)
-                        && matches!(
-                            st.machine.ready_state(),
-                            ReadyState::Connecting | ReadyState::Open
-                        )
+                    let m = self.machine.borrow();
+                    m.live_socket() == Some(socket)
+                        && matches!(m.ready_state(), ReadyState::Connecting | ReadyState::Open)
                 };
                 // The predicate is user code: called with nothing borrowed.
                 let veto = ask
@@ -262,19 +277,20 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                             closer: Closer::Remote,
                         })
                     });
-                let mut st = self.state.borrow_mut();
-                if veto {
-                    st.machine
-                        .handle_close_and_stop(now, socket, code, &reason, was_clean);
-                } else {
-                    st.machine
-                        .handle_close(now, socket, code, &reason, was_clean);
+                let now = clock::now();
+                {
+                    let mut m = self.machine.borrow_mut();
+                    if veto {
+                        m.handle_close_and_stop(now, socket, code, &reason, was_clean);
+                    } else {
+                        m.handle_close(now, socket, code, &reason, was_clean);
+                    }
                 }
                 // The socket is done: detach it (wasm-bindgen defers freeing the
-                // closure that is running right now until it returns).
-                if st.current.as_ref().is_some_and(|c| c.id == socket) {
-                    st.current = None;
-                }
+                // closure that is running right now until it returns). Dropped
+                // after the borrow ends: dropping calls into the browser.
+                let done = self.take_current(socket);
+                drop(done);
             }
         }
         self.pump();
@@ -283,13 +299,13 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     /// The hot path: one borrow, and the clock only when the heartbeat needs it.
     fn on_message(&self, socket: SocketId, data: JsValue) {
         let delivered = {
-            let mut st = self.state.borrow_mut();
-            let now = if st.machine.uses_time_on_message() {
+            let mut m = self.machine.borrow_mut();
+            let now = if m.uses_time_on_message() {
                 clock::now()
             } else {
                 Instant::ZERO // unused by the core without a heartbeat
             };
-            st.machine.handle_message(now, socket, Inbound(data))
+            m.handle_message(now, socket, Inbound(data))
         };
         if let Some(Inbound(data)) = delivered {
             self.outbox.borrow_mut().push_back(Outgoing::Message(data));
@@ -297,28 +313,17 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         self.pump();
     }
 
-    fn on_resolved(&self, socket: SocketId, result: Result<String, String>) {
-        {
-            let mut st = self.state.borrow_mut();
-            let waiting = st
-                .current
-                .as_ref()
-                .is_some_and(|c| c.id == socket && c.native.is_none());
-            if !waiting {
-                return; // abandoned meanwhile
-            }
-            let now = clock::now();
-            st.open_native(self.me.clone(), socket, result, now);
-        }
+    /// An async provider settled for the attempt on `socket`.
+    fn on_resolved(&self, socket: SocketId, result: Result<(String, Vec<String>), String>) {
+        if self.resolving(socket) {
+            self.open_attempt(socket, result);
+        } // else: abandoned meanwhile (timeout, close, reconnect): ignored
         self.pump();
     }
 
     fn on_timer(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.timer = None;
-            st.machine.handle_timeout(clock::now());
-        }
+        *self.timer.borrow_mut() = None;
+        self.with_machine(|m, now| m.handle_timeout(now));
         self.pump();
     }
 
@@ -330,30 +335,31 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     // ----- the loop -------------------------------------------------------------
 
     fn with_machine<R>(&self, f: impl FnOnce(&mut Machine<M>, Instant) -> R) -> R {
-        f(&mut self.state.borrow_mut().machine, clock::now())
+        let now = clock::now();
+        f(&mut self.machine.borrow_mut(), now)
     }
 
-    /// Performs the core's actions, moves its events to the outbox, re-arms the
-    /// timer; then, unless an outer call is already doing it, delivers the outbox.
+    /// Performs the core's actions and delivers its events and the inbound messages,
+    /// one at a time with nothing borrowed, then re-arms the timer. Actions come
+    /// before events (the queue flush reaches the socket before `Open` reaches the
+    /// user). Called after every input; when a call from user code reaches it while
+    /// it already runs further down the stack, it returns at once and the running
+    /// loop takes over what that call produced.
     fn pump(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            let mut outbox = self.outbox.borrow_mut();
-            loop {
-                while let Some(action) = st.machine.poll_action() {
-                    st.perform(self.me.clone(), action);
-                }
-                let Some(event) = st.machine.poll_event() else {
-                    break;
-                };
-                outbox.push_back(Outgoing::Event(event));
-            }
-            st.arm_timer(self.me.clone());
-        }
-        if self.dispatching.replace(true) {
+        if self.pumping.replace(true) {
             return;
         }
         loop {
+            let action = self.machine.borrow_mut().poll_action();
+            if let Some(action) = action {
+                self.perform(action);
+                continue;
+            }
+            loop {
+                let event = self.machine.borrow_mut().poll_event();
+                let Some(event) = event else { break };
+                self.outbox.borrow_mut().push_back(Outgoing::Event(event));
+            }
             let next = self.outbox.borrow_mut().pop_front();
             match next {
                 Some(Outgoing::Message(data)) => self.output.message(data),
@@ -361,55 +367,27 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 None => break,
             }
         }
-        self.dispatching.set(false);
-    }
-}
-
-impl<M: Outbound> State<M> {
-    fn native(&self, socket: SocketId) -> Option<&NativeSocket> {
-        self.current
-            .as_ref()
-            .filter(|c| c.id == socket)
-            .and_then(|c| c.native.as_ref())
+        self.arm_timer();
+        self.pumping.set(false);
     }
 
-    fn transmit(&self, socket: SocketId, message: &M) {
-        if let Some(native) = self.native(socket).filter(|n| n.is_open()) {
-            let _ = message.transmit(native.ws());
-        }
-    }
-
-    fn perform<D: DriverRef>(&mut self, me: Weak<D>, action: Action<M>) {
+    fn perform(&self, action: Action<M>) {
         match action {
-            Action::Connect { socket, attempt } => {
-                if let Some(old) = self.current.take().and_then(|c| c.native) {
-                    old.abandon(None, "");
+            Action::Connect { socket, attempt } => self.connect(socket, attempt),
+            Action::Send { socket, message } => match self.open_native(socket) {
+                Some(native) => {
+                    let _ = message.transmit(native.ws());
                 }
-                self.current = Some(Current {
-                    id: socket,
-                    native: None,
-                });
-                let target = (self.resolver)(attempt);
-                let now = clock::now();
-                match target {
-                    Target::Ready(url) => self.open_native(me, socket, Ok(url), now),
-                    Target::Failed(message) => self.open_native(me, socket, Err(message), now),
-                    Target::Pending(future) => {
-                        wasm_bindgen_futures::spawn_local(async move {
-                            let result = future.await;
-                            if let Some(driver) = me.upgrade() {
-                                driver.resolved(socket, result);
-                            }
-                        });
-                    }
+                // Flushing onto a socket the browser is already closing: back to
+                // the queue, in order, for the next connection.
+                None => {
+                    let _ = self.machine.borrow_mut().enqueue(message);
                 }
-            }
-            Action::Send { socket, message } => self.transmit(socket, &message),
+            },
             Action::SendHeartbeat { socket } => {
-                if let Some(native) = self.native(socket).filter(|n| n.is_open()) {
-                    let _ = native
-                        .ws()
-                        .send_with_str(&self.machine.config().heartbeat_message);
+                if let Some(native) = self.open_native(socket) {
+                    let ping = self.machine.borrow().config().heartbeat_message.clone();
+                    let _ = native.ws().send_with_str(&ping);
                 }
             }
             Action::Close {
@@ -417,7 +395,7 @@ impl<M: Outbound> State<M> {
                 code,
                 reason,
             } => {
-                if let Some(native) = self.native(socket) {
+                if let Some(native) = self.native(Some(socket)) {
                     native.close(code, &reason);
                 }
             }
@@ -426,90 +404,141 @@ impl<M: Outbound> State<M> {
                 code,
                 reason,
             } => {
-                if self.current.as_ref().is_some_and(|c| c.id == socket) {
-                    if let Some(native) = self.current.take().and_then(|c| c.native) {
-                        native.abandon(code, &reason);
-                    }
-                }
+                if let Some(native) = self.take_current(socket).and_then(|c| c.native) {
+                    native.close(code, &reason);
+                } // dropped here, with nothing borrowed: its listeners go
             }
         }
     }
 
-    /// Opens the native socket for `socket` once its URL is known.
-    fn open_native<D: DriverRef>(
-        &mut self,
-        me: Weak<D>,
-        socket: SocketId,
-        url: Result<String, String>,
-        now: Instant,
-    ) {
-        let opened = url
-            .and_then(|u| url::check(&u).map_err(|reason| format!("invalid URL '{u}': {reason}")))
-            .and_then(|u| {
-                let on_event = move |event| {
-                    if let Some(driver) = me.upgrade() {
-                        driver.native_event(socket, event);
-                    }
-                };
-                NativeSocket::open(&u, &self.protocols, self.binary_type, on_event)
-                    .map(|n| (u, n))
-                    .map_err(|e| js_error_message(&e))
-            });
-        match opened {
-            Ok((url, native)) => {
-                self.url = url;
-                self.current = Some(Current {
-                    id: socket,
-                    native: Some(native),
-                });
-            }
-            Err(message) => {
-                self.current = None;
-                self.machine.handle_connect_error(now, socket, message);
-            }
+    /// Starts the attempt on `socket`: asks the providers (user code, called with
+    /// nothing borrowed), then opens the native socket, now or once they settle.
+    fn connect(&self, socket: SocketId, attempt: u32) {
+        let old = self.current.replace(Some(Current {
+            id: socket,
+            native: None,
+        }));
+        if let Some(native) = old.and_then(|c| c.native) {
+            native.close(None, "");
         }
-    }
-
-    fn arm_timer<D: DriverRef>(&mut self, me: Weak<D>) {
-        let next = self.machine.poll_timeout();
-        if self.timer.as_ref().map(|(at, _)| *at) == next {
+        let url = (self.url_source)(attempt);
+        if !self.resolving(socket) {
+            return; // the provider closed or restarted the socket
+        }
+        let protocols = match url {
+            Target::Failed(message) => return self.open_attempt(socket, Err(message)),
+            _ => (self.protocols_source)(attempt),
+        };
+        if !self.resolving(socket) {
             return;
         }
-        self.timer = next.map(|at| {
+        match (url, protocols) {
+            (Target::Ready(url), Target::Ready(protocols)) => {
+                self.open_attempt(socket, Ok((url, protocols)));
+            }
+            (url, protocols) => {
+                let me = self.me.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = match url.resolve().await {
+                        Ok(url) => protocols.resolve().await.map(|p| (url, p)),
+                        Err(message) => Err(message),
+                    };
+                    if let Some(driver) = me.upgrade() {
+                        driver.on_resolved(socket, result);
+                    }
+                });
+            }
+        }
+    }
+
+    /// Whether the attempt on `socket` is still waiting for its URL and still
+    /// wanted: user code that ran meanwhile (a provider) may have closed or
+    /// restarted the socket, which the core knows before its `Abandon` is performed.
+    fn resolving(&self, socket: SocketId) -> bool {
+        self.machine.borrow().live_socket() == Some(socket)
+            && self
+                .current
+                .borrow()
+                .as_ref()
+                .is_some_and(|c| c.id == socket && c.native.is_none())
+    }
+
+    /// Opens the native socket for `socket` once its URL and protocols are known,
+    /// or reports why it cannot.
+    fn open_attempt(&self, socket: SocketId, target: Result<(String, Vec<String>), String>) {
+        let opened = target.and_then(|(u, protocols)| {
+            *self.url.borrow_mut() = u.clone();
+            let u = url::check(&u).map_err(|reason| format!("invalid URL '{u}': {reason}"))?;
+            crate::protocols::validate(&protocols).map_err(|e| e.to_string())?;
+            let me = self.me.clone();
+            let on_event = move |event| {
+                if let Some(driver) = me.upgrade() {
+                    driver.on_native(socket, event);
+                }
+            };
+            NativeSocket::open(&u, &protocols, self.binary_type.get(), on_event)
+                .map_err(|e| js_error_message(&e))
+        });
+        match opened {
+            Ok(native) => {
+                if self.resolving(socket) {
+                    if let Some(c) = self.current.borrow_mut().as_mut() {
+                        c.native = Some(Rc::new(native));
+                    }
+                } // else: abandoned while the browser created it; dropping closes it
+            }
+            Err(message) => {
+                drop(self.take_current(socket));
+                self.with_machine(|m, now| m.handle_connect_error(now, socket, message));
+            }
+        }
+    }
+
+    /// The native socket of `socket` (any live one for `None`), cloned out of its
+    /// cell so that calling the browser holds no borrow.
+    fn native(&self, socket: Option<SocketId>) -> Option<Rc<NativeSocket>> {
+        self.current
+            .borrow()
+            .as_ref()
+            .filter(|c| socket.is_none_or(|s| c.id == s))
+            .and_then(|c| c.native.clone())
+    }
+
+    /// As [`native`](Driver::native), if the browser still reports it OPEN.
+    fn open_native(&self, socket: SocketId) -> Option<Rc<NativeSocket>> {
+        self.native(Some(socket)).filter(|n| n.is_open())
+    }
+
+    /// Detaches the attempt on `socket`, if it is the current one. The caller drops
+    /// it (which closes and unhooks the native socket) with nothing borrowed.
+    fn take_current(&self, socket: SocketId) -> Option<Current> {
+        let mut current = self.current.borrow_mut();
+        if current.as_ref().is_some_and(|c| c.id == socket) {
+            current.take()
+        } else {
+            None
+        }
+    }
+
+    fn arm_timer(&self) {
+        let next = self.machine.borrow().poll_timeout();
+        let mut timer = self.timer.borrow_mut();
+        if timer.as_ref().map(|(at, _)| *at) == next {
+            return;
+        }
+        let me = self.me.clone();
+        *timer = next.map(|at| {
             let wait = at.saturating_duration_since(clock::now());
             // Round up so the timer never fires before the deadline; clamp to
             // setTimeout's maximum.
             let ms = wait.as_micros().div_ceil(1000).min(i32::MAX as u128) as u32;
             let timeout = Timeout::new(ms, move || {
                 if let Some(driver) = me.upgrade() {
-                    driver.timer_fired();
+                    driver.on_timer();
                 }
             });
             (at, timeout)
         });
-    }
-}
-
-/// The callbacks' view of a driver, so `State` need not know `O`.
-trait DriverRef: 'static {
-    fn native_event(&self, socket: SocketId, event: NativeEvent);
-    fn resolved(&self, socket: SocketId, result: Result<String, String>);
-    fn timer_fired(&self);
-    fn resume(&self);
-}
-
-impl<M: Outbound, O: Output> DriverRef for Driver<M, O> {
-    fn native_event(&self, socket: SocketId, event: NativeEvent) {
-        self.on_native(socket, event);
-    }
-    fn resolved(&self, socket: SocketId, result: Result<String, String>) {
-        self.on_resolved(socket, result);
-    }
-    fn timer_fired(&self) {
-        self.on_timer();
-    }
-    fn resume(&self) {
-        self.on_resume();
     }
 }
 
@@ -532,13 +561,13 @@ impl Payload for Inbound {
 
 /// `visibilitychange` (to visible), `online` and `pageshow` feed the core's resume
 /// input. In a worker only `online` exists.
-fn page_listeners<D: DriverRef>(me: Weak<D>) -> Vec<Listener> {
+fn page_listeners<M: Outbound, O: Output>(me: Weak<Driver<M, O>>) -> Vec<Listener> {
     let global = js_sys::global();
     let mut listeners = Vec::new();
-    let resume = |me: Weak<D>| {
+    let resume = |me: Weak<Driver<M, O>>| {
         move |_: web_sys::Event| {
             if let Some(driver) = me.upgrade() {
-                driver.resume();
+                driver.on_resume();
             }
         }
     };
@@ -560,7 +589,7 @@ fn page_listeners<D: DriverRef>(me: Weak<D>) -> Vec<Listener> {
             move |_| {
                 if doc.visibility_state() == web_sys::VisibilityState::Visible {
                     if let Some(driver) = me.upgrade() {
-                        driver.resume();
+                        driver.on_resume();
                     }
                 }
             },

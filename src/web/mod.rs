@@ -8,4 +8,6 @@ mod native;
 mod socket;
 pub(crate) mod url;
 
-pub use socket::{Builder, Events, Json, Messages, OpenedFuture, Sender, Socket, EVENT_BUFFER};
+pub use socket::{
+    Builder, Events, Json, Messages, OpenedFuture, Sender, Socket, WeakSocket, EVENT_BUFFER,
+};

@@ -85,18 +85,13 @@ impl NativeSocket {
         self.ws.ready_state() == WebSocket::OPEN
     }
 
-    /// Starts the close handshake (listeners stay: the close event is awaited).
+    /// Starts the close handshake. The listeners stay until this value drops: to
+    /// abandon a socket, the driver closes it and then drops it.
     pub(crate) fn close(&self, code: Option<u16>, reason: &str) {
         let _ = match code {
             Some(code) => self.ws.close_with_code_and_reason(code, reason),
             None => self.ws.close(),
         };
-    }
-
-    /// Closes and detaches: after this no event of this socket reaches anyone.
-    pub(crate) fn abandon(self, code: Option<u16>, reason: &str) {
-        self.close(code, reason);
-        // Drop removes the listeners.
     }
 }
 

@@ -51,13 +51,14 @@ impl Outbound for Message {
 pub struct Builder {
     url: UrlSource,
     protocols: Vec<String>,
+    protocols_source: Option<Resolver<Vec<String>>>,
     config: Config,
     should_reconnect: Option<Predicate>,
 }
 
 enum UrlSource {
     Fixed(String),
-    Dynamic(Resolver),
+    Dynamic(Resolver<String>),
 }
 
 impl fmt::Debug for Builder {
@@ -102,6 +103,7 @@ impl Builder {
         Builder {
             url,
             protocols: Vec::new(),
+            protocols_source: None,
             config: Config::default(),
             should_reconnect: None,
         }
@@ -114,6 +116,33 @@ impl Builder {
         S: Into<String>,
     {
         self.protocols = protocols.into_iter().map(Into::into).collect();
+        self.protocols_source = None;
+        self
+    }
+
+    /// Ask `f` for the subprotocols before every attempt (with the retry number),
+    /// e.g. to carry a fresh token in `Sec-WebSocket-Protocol`. A list the browser
+    /// would refuse (an empty or repeated entry, a character outside an HTTP
+    /// token) counts as a failed attempt.
+    pub fn protocols_fn(mut self, f: impl Fn(u32) -> Vec<String> + 'static) -> Builder {
+        self.protocols_source = Some(Rc::new(move |n| Target::Ready(f(n))));
+        self
+    }
+
+    /// Ask the async `f` for the subprotocols before every attempt. An `Err` counts
+    /// as a failed attempt; the time it takes counts against `connection_timeout`.
+    pub fn async_protocols_fn<F, Fut, E>(mut self, f: F) -> Builder
+    where
+        F: Fn(u32) -> Fut + 'static,
+        Fut: Future<Output = Result<Vec<String>, E>> + 'static,
+        E: fmt::Display,
+    {
+        self.protocols_source = Some(Rc::new(move |n| {
+            let fut = f(n);
+            Target::Pending(Box::pin(
+                async move { fut.await.map_err(|e| e.to_string()) },
+            ))
+        }));
         self
     }
 
@@ -137,8 +166,15 @@ impl Builder {
     /// [`Error::InvalidUrl`], [`Error::InvalidProtocol`] or [`Error::Config`]; no
     /// socket is created then.
     pub fn connect(self) -> Result<Socket, Error> {
-        crate::protocols::validate(&self.protocols)?;
-        let resolver: Resolver = match self.url {
+        let protocols: Resolver<Vec<String>> = match self.protocols_source {
+            Some(source) => source,
+            None => {
+                crate::protocols::validate(&self.protocols)?;
+                let list = self.protocols;
+                Rc::new(move |_| Target::Ready(list.clone()))
+            }
+        };
+        let url: Resolver<String> = match self.url {
             UrlSource::Fixed(url) => {
                 let url = url::normalize(&url)?;
                 Rc::new(move |_| Target::Ready(url.clone()))
@@ -146,8 +182,8 @@ impl Builder {
             UrlSource::Dynamic(resolver) => resolver,
         };
         let setup = Setup {
-            resolver,
-            protocols: self.protocols,
+            url,
+            protocols,
             config: self.config,
             binary_type: BinaryType::Arraybuffer,
             should_reconnect: self.should_reconnect,
@@ -305,7 +341,7 @@ impl Socket {
     /// [`SendError::QueueFull`] if the queue is at its limit, [`SendError::Closed`]
     /// once stopped for good; both hand the message back.
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError<Message>> {
-        self.driver.send(message.into())
+        self.driver.send(message.into()).map(|_| ())
     }
 
     /// Sends `value` as a JSON text message.
@@ -528,7 +564,10 @@ impl Sink<Message> for Socket {
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.driver.send(item).map_err(|e| self.send_error(e))
+        self.driver
+            .send(item)
+            .map(|_| ())
+            .map_err(|e| self.send_error(e))
     }
 
     /// Done when nothing is left in the queue (all of it handed to an open socket).

@@ -27,6 +27,7 @@ const options: SteadySocketOptions = {
 const socket = new SteadySocket('wss://example.com/live', ['v1'], options);
 const withProvider = new SteadySocket(async (attempt: number) => `wss://example.com/?n=${attempt}`);
 const sync = new SteadySocket((attempt) => `wss://example.com/?n=${attempt}`, 'v1');
+const tokens = new SteadySocket('wss://example.com/', async (attempt) => [`token.${attempt}`, 'v1']);
 
 socket.binaryType = 'arraybuffer';
 const state: 0 | 1 | 2 | 3 = socket.readyState;
@@ -34,7 +35,7 @@ const open: boolean = state === SteadySocket.OPEN && socket.OPEN === 1;
 const counts: number = socket.retryCount + socket.bufferedAmount;
 const names: string = socket.url + socket.protocol + socket.extensions;
 
-socket.send('text');
+const handedOver: boolean = socket.send('text');
 socket.send(new Uint8Array([1, 2, 3]));
 socket.send(new ArrayBuffer(8));
 socket.send(new Blob(['x']));
@@ -63,6 +64,8 @@ async function read(): Promise<void> {
 void read;
 void withProvider;
 void sync;
+void tokens;
+void handedOver;
 
 // @ts-expect-error options are typed: a number, not a string
 new SteadySocket('ws://x', [], { minReconnectionDelay: '1000' });
