@@ -6,8 +6,27 @@
 //          every socket that connected with `?client=ID`, so a visitor can watch a
 //          reconnect. Answers JSON { dropped: n } (404 when none matched).
 //
-// Limits: 1 MiB per message (1009), MAX_CONNECTIONS_PER_IP sockets per IP address
-// (the next one is accepted and closed at once with 1013 "try again later").
+// Limits (each an option of startServer; defaults in brackets):
+//   - 1 MiB per message (1009).
+//   - maxConnectionsPerIp [50] open sockets per IP address: the next one is accepted and
+//     closed at once with 1013 "try again later".
+//   - maxBufferedBytes [1 MiB] queued for sending to one client: a message that would take
+//     a client's `bufferedAmount` past it is not queued; the client is closed with 1013
+//     "too slow: send buffer full" instead (one message is always let onto an empty
+//     buffer, so a 1 MiB echo still works). A client that never reads thus holds at most
+//     this much server memory, and one slow chat member cannot hold the room's broadcasts.
+//   - messagesPerSecond [100] with a burst of messageBurst [500], per connection (token
+//     bucket; heartbeat "ping"s count): the message over the limit is dropped and the
+//     socket closed with 1008 "rate limit exceeded" (nothing more from it is handled).
+//     0 or Infinity turns the limit off.
+//   - A socket the server closes that has not finished the close handshake after
+//     closeGraceMs [1000] is destroyed (ws' closeTimeout): a peer that never reads or
+//     never answers the close frame does not keep its socket for ws' default 30 s.
+//   - Liveness: a protocol ping with a fresh random payload every heartbeatIntervalMs
+//     [30 s]; only a pong echoing that payload counts as an answer (unsolicited or stale
+//     pongs do not), and a client that has not answered by the next round is terminated.
+// Whatever a client supplies (close reasons, names, paths, error texts that quote them)
+// goes through `logSafe` before it is logged: control characters are escaped.
 //
 //   node www/server.mjs            # PORT (default 8080), HOST (default 127.0.0.1)
 //
@@ -15,6 +34,7 @@
 import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket } from 'ws';
 
@@ -22,6 +42,10 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export const MAX_PAYLOAD = 1024 * 1024; // 1 MiB
 export const MAX_CONNECTIONS_PER_IP = 50;
+export const MAX_BUFFERED_BYTES = 1024 * 1024; // 1 MiB per client
+export const MESSAGES_PER_SECOND = 100;
+export const MESSAGE_BURST = 500;
+export const CLOSE_GRACE_MS = 1000;
 /** Client ids accepted in `?client=` (the pages send 32 hex digits). */
 export const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/;
 export const CSP =
@@ -63,6 +87,42 @@ export function sanitizeName(raw) {
     .replace(/\s+/g, ' ')
     .trim();
   return Array.from(cleaned).slice(0, 32).join('').trim();
+}
+
+// C0, DEL, C1 (\p{Cc}), line/paragraph separators and the bidi controls that can make a
+// log line read as something else.
+const UNSAFE_IN_LOG = /[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * Text a client supplied, made safe for a log line: control characters are shown as
+ * `\xNN` / `\uNNNN` escapes (no raw CR, LF or ESC reaches the terminal) and the result is
+ * cut to `max` characters.
+ */
+export function logSafe(raw, max = 200) {
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw ?? '');
+  const cut = text.length > max ? text.slice(0, max) + '…' : text;
+  return cut.replace(UNSAFE_IN_LOG, (c) => {
+    const n = c.codePointAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A token bucket: `take()` is false once more than `burst` messages came faster than `perSecond`. */
+function rateLimiter(perSecond, burst) {
+  if (!(perSecond > 0) || !Number.isFinite(perSecond)) return { take: () => true };
+  const capacity = Math.max(1, burst);
+  let tokens = capacity;
+  let last = performance.now();
+  return {
+    take() {
+      const now = performance.now();
+      tokens = Math.min(capacity, tokens + ((now - last) * perSecond) / 1000);
+      last = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
 }
 
 function guestName() {
@@ -171,8 +231,14 @@ async function resolveFile(pathname, root, pkgDir) {
  * Starts the demo server. Resolves once listening.
  *
  * `maxConnectionsPerIp` bounds open WebSockets per remote address (over it: close 1013).
+ * `maxBufferedBytes` bounds what is queued for one client (over it: close 1013, see the
+ * top of this file); `messagesPerSecond` / `messageBurst` rate-limit each connection
+ * (over it: close 1008; 0 or Infinity = off); `closeGraceMs` is how long a socket the
+ * server closes may take to finish the close handshake before it is terminated.
  * `onMessage({ endpoint, client, isBinary, data, text })` is called for every WebSocket
- * message received (heartbeat pings included); tests use it to count deliveries.
+ * message the server handles (heartbeat pings included; not one past the rate limit nor
+ * one that arrives after the server began closing the socket); tests use it to count
+ * deliveries.
  * @returns {Promise<{port:number, url:string, wsUrl:string, server:http.Server, close():Promise<void>}>}
  */
 export async function startServer({
@@ -183,6 +249,10 @@ export async function startServer({
   log = console.log,
   heartbeatIntervalMs = 30_000,
   maxConnectionsPerIp = MAX_CONNECTIONS_PER_IP,
+  maxBufferedBytes = MAX_BUFFERED_BYTES,
+  messagesPerSecond = MESSAGES_PER_SECOND,
+  messageBurst = MESSAGE_BURST,
+  closeGraceMs = CLOSE_GRACE_MS,
   onMessage = null,
 } = {}) {
   root = path.resolve(root);
@@ -226,7 +296,7 @@ export async function startServer({
       res.writeHead(200, headers);
       res.end(body);
     } catch (err) {
-      say(`http error: ${err && err.message}`);
+      say(`http error: ${logSafe(err && err.message)}`);
       if (!res.headersSent) sendText(res, 500, 'Internal Server Error');
       else res.destroy();
     }
@@ -239,7 +309,14 @@ export async function startServer({
   });
 
   // ---- WebSockets -------------------------------------------------------------------
-  const wsOptions = { noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false };
+  // closeTimeout: a socket the server closes is destroyed if the close handshake is not
+  // done by then (a peer that does not read never even sees the close frame).
+  const wsOptions = {
+    noServer: true,
+    maxPayload: MAX_PAYLOAD,
+    perMessageDeflate: false,
+    closeTimeout: closeGraceMs,
+  };
   const echoWss = new WebSocketServer(wsOptions);
   const chatWss = new WebSocketServer(wsOptions);
   echoWss.on('error', noop);
@@ -260,6 +337,23 @@ export async function startServer({
     if (sockets.length) say(`dropped client ${client} (${sockets.length} socket(s))`);
     req.resume();
     return sendJson(res, sockets.length ? 200 : 404, { dropped: sockets.length });
+  }
+
+  /**
+   * Queues `data` for `ws` unless that would take its send buffer past maxBufferedBytes:
+   * then the client is closed (1013) instead, and nothing more is sent to it.
+   * `size` is the byte length of `data` (a broadcast computes it once for everyone).
+   */
+  function sendTo(ws, data, size, options) {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    const buffered = ws.bufferedAmount;
+    if (buffered > 0 && buffered + size > maxBufferedBytes) {
+      say(`${ws.who} too slow: ${buffered} bytes buffered (limit ${maxBufferedBytes}): closing`);
+      ws.close(1013, 'too slow: send buffer full');
+      return false;
+    }
+    ws.send(data, options);
+    return true;
   }
 
   /** Counts the socket against its IP; false (and a 1013 close) when over the limit. */
@@ -297,15 +391,31 @@ export async function startServer({
       });
     }
     ws.client = client;
-    ws.isAlive = true;
-    ws.on('pong', () => {
-      ws.isAlive = true;
+    ws.who = who;
+    ws.limiter = rateLimiter(messagesPerSecond, messageBurst);
+    // The payload of the ping awaiting its pong (null: none outstanding). Only a pong
+    // that echoes it counts: an unsolicited or replayed pong keeps nothing alive.
+    ws.pingPayload = null;
+    ws.on('pong', (data) => {
+      if (ws.pingPayload && Buffer.isBuffer(data) && data.equals(ws.pingPayload)) ws.pingPayload = null;
     });
-    ws.on('error', (err) => say(`${who} error: ${err.message}`));
+    ws.on('error', (err) => say(`${who} error: ${logSafe(err.message)}`));
     say(`${who} connected`);
     ws.once('close', (code, reason) =>
-      say(`${who} disconnected (${code}${reason.length ? ' ' + reason : ''})`),
+      say(`${who} disconnected (${code}${reason.length ? ' ' + logSafe(reason) : ''})`),
     );
+  }
+
+  /**
+   * True when a message just received from `ws` is to be handled: the socket is open and
+   * within its rate limit. Over the limit it is closed with 1008.
+   */
+  function accept(ws) {
+    if (ws.readyState !== WebSocket.OPEN) return false;
+    if (ws.limiter.take()) return true;
+    say(`${ws.who} rate limit: over ${messagesPerSecond} messages/s (burst ${messageBurst}): closing`);
+    ws.close(1008, 'rate limit exceeded');
+    return false;
   }
 
   const isPing = (data, isBinary) => !isBinary && data.length === 4 && data.toString() === 'ping';
@@ -324,18 +434,18 @@ export async function startServer({
     if (!admit(ws, req, 'echo')) return;
     track(ws, req, 'echo');
     ws.on('message', (data, isBinary) => {
+      if (!accept(ws)) return;
       observed('echo', ws, data, isBinary);
-      if (isPing(data, isBinary)) ws.send('pong');
-      else ws.send(data, { binary: isBinary });
+      if (isPing(data, isBinary)) sendTo(ws, 'pong', 4);
+      else sendTo(ws, data, data.length, { binary: isBinary });
     });
   });
 
   const chatNames = new Map(); // ws -> name
   function broadcast(obj) {
-    const text = JSON.stringify(obj);
-    for (const client of chatWss.clients) {
-      if (client.readyState === WebSocket.OPEN) client.send(text);
-    }
+    // One Buffer for the whole room (ws sends it to each client without a copy).
+    const data = Buffer.from(JSON.stringify(obj));
+    for (const client of chatWss.clients) sendTo(client, data, data.length, { binary: false });
   }
   chatWss.on('connection', (ws, req) => {
     if (!admit(ws, req, 'chat')) return;
@@ -348,11 +458,13 @@ export async function startServer({
     }
     if (!name) name = guestName();
     chatNames.set(ws, name);
-    ws.send(JSON.stringify({ type: 'welcome', name, users: [...chatNames.values()] }));
+    const welcome = JSON.stringify({ type: 'welcome', name, users: [...chatNames.values()] });
+    sendTo(ws, welcome, Buffer.byteLength(welcome));
     broadcast({ type: 'join', name });
     ws.on('message', (data, isBinary) => {
+      if (!accept(ws)) return;
       observed('chat', ws, data, isBinary);
-      if (isPing(data, isBinary)) return ws.send('pong');
+      if (isPing(data, isBinary)) return sendTo(ws, 'pong', 4);
       if (isBinary) return ws.close(1003, 'text messages only');
       broadcast({ type: 'message', from: name, text: data.toString(), time: Date.now() });
     });
@@ -380,22 +492,25 @@ export async function startServer({
       }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     } catch (err) {
-      say(`upgrade error: ${err && err.message}`);
+      say(`upgrade error: ${logSafe(err && err.message)}`);
       socket.destroy();
     }
   });
 
-  // Liveness: protocol ping every interval; terminate clients that missed the last pong.
+  // Liveness: a protocol ping with a fresh random payload every interval; a client whose
+  // last ping is still unanswered (no pong echoing its payload) is terminated. A socket
+  // that is already closing gets no ping, so it is terminated on the next round.
   const liveness = setInterval(() => {
     for (const wss of [echoWss, chatWss]) {
       for (const ws of wss.clients) {
-        if (ws.isAlive === false) {
+        if (ws.pingPayload) {
           ws.terminate();
           continue;
         }
-        ws.isAlive = false;
+        ws.pingPayload = randomBytes(8);
+        if (ws.readyState !== WebSocket.OPEN) continue;
         try {
-          ws.ping();
+          ws.ping(ws.pingPayload);
         } catch {
           ws.terminate();
         }
