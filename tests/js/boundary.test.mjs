@@ -342,3 +342,36 @@ test('a stopped socket that nothing references is garbage-collected, with its wa
   }
   assert.equal(collected, N, `${collected} of ${N} stopped sockets were collected`);
 });
+
+test('a send after the server closed, while the wrapper still reports OPEN, is queued for the next connection', T, async (t) => {
+  const page = await h.open(t);
+  const inst = await h.instance('echo=0');
+  const r = await page.evaluate(
+    async ({ url, id, fast }) => {
+      const { SteadySocket, next, sleep, until, log } = await import('/helpers.mjs');
+      const s = new SteadySocket(url, [], fast);
+      await next(s, 'open');
+      s.send('before');
+      await until(async () => (await log(id)).connections[0]?.received.length === 1, 2000, 'the first message');
+      // The close frame arrives now; the TCP connection (and so the close event)
+      // only in 500 ms: the native socket is CLOSING, the wrapper still OPEN.
+      await window.ctl(`/instances/${id}/close?code=4000&linger=500`);
+      await sleep(100);
+      const state = s.readyState;
+      const handed = s.send('during');
+      const bufferedAfter = s.bufferedAmount;
+      await next(s, 'close', 2000);
+      await next(s, 'open', 2000);
+      await until(async () => (await log(id)).connections[1]?.received.length === 1, 2000, 'the queued message');
+      s.close();
+      await next(s, 'stop');
+      const l = await log(id);
+      return { state, handed, bufferedAfter, received: l.connections.map((c) => c.received.map((m) => m.data)) };
+    },
+    { url: inst.url, id: inst.id, fast: FAST },
+  );
+  assert.equal(r.state, 1, 'the wrapper still reports OPEN');
+  assert.equal(r.handed, false, 'queued, not handed to the closing native socket');
+  assert.equal(r.bufferedAfter, 6);
+  assert.deepEqual(r.received, [['before'], ['during']]);
+});

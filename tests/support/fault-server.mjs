@@ -17,7 +17,8 @@
 //   /instances/ID/stop           -> { stopped: true, killed }   (stop listening + destroy all)
 //   /instances/ID/start          -> { port }                    (listen again, same port)
 //   /instances/ID/mode?<mode>    -> { mode }
-//   /instances/ID/close?code&reason -> { closed }               (graceful close frame)
+//   /instances/ID/close?code&reason[&linger=ms] -> { closed }   (graceful close frame; with
+//                                linger: the TCP connection stays, unread, for ms first)
 //   /instances/ID/send?text=...  (or ?base64=... for binary) -> { sent }
 //   /instances/ID/log            -> { connections, handshakes, rejected, stalled, ... }
 //   /instances/ID/reset          -> { reset: true, mode }
@@ -474,11 +475,25 @@ export async function startFaultServer({
         return { mode: { ...inst.mode } };
       }
       case 'close': {
-        only('code', 'reason');
+        only('code', 'reason', 'linger');
         const code = params.has('code') ? parseCloseCode('code', params.get('code')) : 1000;
         const reason = parseReason(params.get('reason') || '');
+        const linger = params.has('linger') ? parseInt10('linger', params.get('linger'), 1, 10_000) : 0;
         const open = inst.openConnections();
-        for (const { ws } of open) ws.close(code, reason);
+        for (const { ws } of open) {
+          if (!linger) {
+            ws.close(code, reason);
+            continue;
+          }
+          // A close frame, then `linger` ms in which the server reads nothing (so
+          // the client's close reply goes unanswered) before the TCP connection
+          // goes: the browser's socket is CLOSING, its close event still to come.
+          const socket = ws._socket;
+          const body = Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)]);
+          socket.write(Buffer.concat([Buffer.from([0x88, body.length]), body]));
+          socket.pause();
+          setTimeout(() => socket.destroy(), linger).unref();
+        }
         return { closed: open.length };
       }
       case 'send': {
