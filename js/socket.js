@@ -214,6 +214,9 @@ export function define(Core) {
         );
       }
       const [kind, value, bytes] = payload(data);
+      if (this.#debug && this.#stopped) {
+        console.warn('[steadysocket] send() on a stopped socket: queued until reconnect()');
+      }
       this.#depth++;
       try {
         return this.#core.send(value, kind, bytes);
@@ -236,6 +239,15 @@ export function define(Core) {
       this.#call(() => this.#core.reconnect(toCode(code) ?? 1000, toReason(reason)));
       this.#stopped = false;
       active.add(this);
+    }
+
+    /**
+     * Removes and returns everything queued, in order (a queued view comes back as
+     * a Uint8Array copy of its bytes). A `discard` event (reason "cleared") follows
+     * when anything was queued.
+     */
+    drainQueuedMessages() {
+      return this.#call(() => this.#core.drainQueued());
     }
 
     /** Retries since the last connection that stayed up `minUptime`. */
@@ -357,7 +369,7 @@ export function define(Core) {
           active.delete(this);
           this.#fire(new CustomEvent('stop', { detail }));
           return;
-        default: // reconnecting, heartbeat
+        default: // reconnecting, heartbeat, discard
           this.#fire(new CustomEvent(kind, { detail }));
       }
     }
@@ -435,6 +447,12 @@ export function define(Core) {
     }
     set onconnecting(fn) {
       this.#setHandler('connecting', fn);
+    }
+    get ondiscard() {
+      return this.#getHandler('discard');
+    }
+    set ondiscard(fn) {
+      this.#setHandler('discard', fn);
     }
     get onheartbeat() {
       return this.#getHandler('heartbeat');

@@ -36,8 +36,13 @@ export interface SteadySocketOptions {
   heartbeatResponse?: string;
   /** Do not connect until reconnect() (default false). */
   startClosed?: boolean;
-  /** Log every event with console.debug (default false). */
+  /** Log every event with console.debug, and warn on a send() after a stop (default false). */
   debug?: boolean;
+  /**
+   * The WebSocket class to construct sockets with (default: the browser's): a polyfill,
+   * or a test double such as mock-socket's, to unit-test your code without a server.
+   */
+  WebSocket?: new (url: string, protocols?: string | string[]) => unknown;
 }
 
 /** A URL, or a function (sync or async) called with the retry number before each attempt. */
@@ -78,6 +83,13 @@ export interface HeartbeatDetail {
   rtt: number;
 }
 
+export interface DiscardDetail {
+  /** "cleared": taken out by drainQueuedMessages(). */
+  reason: 'ttl' | 'overflow' | 'cleared';
+  /** Messages discarded by this step. */
+  count: number;
+}
+
 export interface SteadySocketEventMap {
   open: Event;
   message: MessageEvent;
@@ -87,6 +99,7 @@ export interface SteadySocketEventMap {
   stop: CustomEvent<StopDetail>;
   heartbeat: CustomEvent<HeartbeatDetail>;
   connecting: CustomEvent<ConnectingDetail>;
+  discard: CustomEvent<DiscardDetail>;
 }
 
 /** A WebSocket that stays connected: a drop-in superset of the browser `WebSocket`. */
@@ -122,11 +135,12 @@ export declare class SteadySocket extends EventTarget {
   onstop: ((this: SteadySocket, ev: CustomEvent<StopDetail>) => unknown) | null;
   onheartbeat: ((this: SteadySocket, ev: CustomEvent<HeartbeatDetail>) => unknown) | null;
   onconnecting: ((this: SteadySocket, ev: CustomEvent<ConnectingDetail>) => unknown) | null;
+  ondiscard: ((this: SteadySocket, ev: CustomEvent<DiscardDetail>) => unknown) | null;
 
   /**
-   * Sends now while open, else queues. Returns true when the message was handed to the
-   * open connection, false when it was queued. Throws QueueFullError, InvalidStateError,
-   * and TypeError for anything but a string, ArrayBuffer, view or Blob (also for a
+   * Sends now while open, else queues (also after close(): a later reconnect() delivers
+   * it). Returns true when the message was handed to the open connection, false when it
+   * was queued. Throws QueueFullError, and TypeError for anything but a string, ArrayBuffer, view or Blob (also for a
    * detached buffer and a view of shared memory).
    */
   send(data: string | ArrayBuffer | Blob | ArrayBufferView): boolean;
@@ -134,6 +148,8 @@ export declare class SteadySocket extends EventTarget {
   close(code?: number, reason?: string): void;
   /** Closes the current connection (if any, with `code`, default 1000), resets the retry count, connects now. */
   reconnect(code?: number, reason?: string): void;
+  /** Removes and returns everything queued, in order (views come back as Uint8Array copies). */
+  drainQueuedMessages(): Array<string | ArrayBuffer | Uint8Array | Blob>;
 
   addEventListener<K extends keyof SteadySocketEventMap>(
     type: K,

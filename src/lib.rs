@@ -45,8 +45,8 @@ mod web;
 
 pub use error::Error;
 pub use machine::{
-    CloseError, CloseInfo, Closer, Config, ConfigError, ErrorKind, Event, Field, ReadyState,
-    SendError, StopReason,
+    CloseError, CloseInfo, Closer, Config, ConfigError, DiscardReason, ErrorKind, Event, Field,
+    ReadyState, SendError, StopReason,
 };
 pub use message::Message;
 #[cfg(target_arch = "wasm32")]

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use sim::{exact, heartbeats, ms, sent_texts, Sim};
 use steadysocket::machine::{
-    Action, CloseError, CloseInfo, Closer, ErrorKind, Event, Instant, Machine, ReadyState,
-    SendError, SendOutcome, StopReason,
+    Action, CloseError, CloseInfo, Closer, DiscardReason, ErrorKind, Event, Instant, Machine,
+    ReadyState, SendError, SendOutcome, StopReason,
 };
 use steadysocket::{Config, Message};
 
@@ -659,15 +659,13 @@ fn reconnect_after_stop_works_and_resets_the_retry_count() {
     sim.next_timeout();
     fail(&mut sim);
     assert_eq!(sim.m.stop_reason(), Some(StopReason::MaxRetries));
-    assert!(matches!(
-        sim.m.send(Message::from("x")),
-        Err(SendError::Closed(_))
-    ));
+    assert_eq!(sim.send("x"), SendOutcome::Queued);
     sim.m.reconnect(sim.now, None, "").unwrap();
     assert_eq!(sim.m.retry_count(), 0);
     let s = sim.connect_and_open();
     assert_eq!(sim.m.ready_state(), ReadyState::Open);
     assert_eq!(sim.m.live_socket(), Some(s));
+    assert_eq!(sent_texts(&sim.take_actions(), s), ["x"]);
 }
 
 #[test]
@@ -869,30 +867,83 @@ fn queue_overflow_hands_the_message_back_and_keeps_the_queue() {
 }
 
 #[test]
-fn send_after_close_is_refused_with_the_message_back() {
+fn send_after_close_is_queued_and_only_reconnect_delivers_it() {
     let mut sim = Sim::new(exact());
     let s = sim.connect_and_open();
     sim.m.close(sim.now, None, "").unwrap();
-    assert_eq!(
-        sim.m.send(Message::from("late")),
-        Err(SendError::Closed(Message::from("late"))),
-        "refused while closing"
-    );
+    sim.take_actions();
+    assert_eq!(sim.send("while-closing"), SendOutcome::Queued);
     sim.server_close(s, 1005);
-    assert!(matches!(
-        sim.m.send(Message::from("x")),
-        Err(SendError::Closed(_))
-    ));
+    assert_eq!(sim.m.stop_reason(), Some(StopReason::Close));
+    assert_eq!(sim.send("after-stop"), SendOutcome::Queued);
+    assert_eq!(sim.m.queued_messages(), 2);
+    // Nothing else delivers it: no timer, no attempt.
+    assert_eq!(sim.m.poll_timeout(), None);
+    assert!(sim.take_actions().is_empty());
+    sim.m.reconnect(sim.now, None, "").unwrap();
+    let s2 = sim.connect_and_open();
+    assert_eq!(
+        sent_texts(&sim.take_actions(), s2),
+        ["while-closing", "after-stop"]
+    );
 }
 
 #[test]
-fn close_discards_the_queue() {
-    let mut sim = Sim::new(exact());
-    let _ = sim.send("never");
+fn sends_after_a_stop_are_bounded_like_any_queued_send() {
+    let mut c = exact();
+    c.max_enqueued_messages = 1;
+    let mut sim = Sim::new(c);
+    sim.connect_and_open();
     sim.m.close(sim.now, None, "").unwrap();
-    assert_eq!(sim.m.queued_messages(), 0);
+    assert_eq!(sim.send("one"), SendOutcome::Queued);
+    assert_eq!(
+        sim.m.send(Message::from("two")),
+        Err(SendError::QueueFull(Message::from("two")))
+    );
+}
+
+#[test]
+fn close_keeps_the_queue_for_a_later_reconnect() {
+    let mut sim = Sim::new(exact());
+    let _ = sim.send("kept");
+    sim.m.close(sim.now, None, "").unwrap();
+    assert_eq!(sim.m.queued_messages(), 1);
+    sim.advance(ms(0));
+    assert_eq!(sim.m.stop_reason(), Some(StopReason::Close));
+    sim.take_actions();
     sim.m.reconnect(sim.now, None, "").unwrap();
     let s = sim.connect_and_open();
+    assert_eq!(sent_texts(&sim.take_actions(), s), ["kept"]);
+}
+
+#[test]
+fn drain_queued_takes_everything_back_in_order_and_reports_one_discard() {
+    let mut sim = Sim::new(exact());
+    let s = sim.expect_connect();
+    for m in ["a", "bb", "ccc"] {
+        assert_eq!(sim.send(m), SendOutcome::Queued);
+    }
+    sim.take_events();
+    assert_eq!(
+        sim.m.drain_queued(),
+        [
+            Message::from("a"),
+            Message::from("bb"),
+            Message::from("ccc")
+        ]
+    );
+    assert_eq!((sim.m.queued_messages(), sim.m.queued_bytes()), (0, 0));
+    assert_eq!(
+        sim.take_events(),
+        [Event::Discarded {
+            reason: DiscardReason::Cleared,
+            count: 3
+        }]
+    );
+    // Draining an empty queue reports nothing; nothing is flushed on open.
+    assert!(sim.m.drain_queued().is_empty());
+    assert!(sim.take_events().is_empty());
+    sim.open(s);
     assert!(sent_texts(&sim.take_actions(), s).is_empty());
 }
 

@@ -269,7 +269,23 @@ async fn close_while_open_is_final() {
     let log = server.log().await;
     assert_eq!(log["connections"][0]["closeCode"], 4000);
     assert_eq!(rec.count(|e| matches!(e, Event::Close(_))), 1);
-    assert!(matches!(socket.send("x"), Err(SendError::Closed(_))));
+    // A send after the stop is queued (nothing sends it) until reconnect().
+    socket.send("after close").unwrap();
+    assert_eq!(socket.queued(), 1);
+    sleep(100).await;
+    assert_eq!(server.handshakes().await, 1);
+    socket.reconnect().unwrap();
+    within(3000, socket.opened())
+        .await
+        .expect("reopens")
+        .expect("no stop");
+    sleep(100).await;
+    assert_eq!(server.received_texts(1).await, ["after close"]);
+    assert_eq!(
+        socket.drain_queued(),
+        Vec::<Message>::new(),
+        "delivered, so not queued"
+    );
     server.delete().await;
 }
 

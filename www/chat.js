@@ -98,7 +98,7 @@ $('composer').addEventListener('submit', (event) => {
   }
   entry.set(
     entry.queued ? 'pending' : 'sending',
-    entry.queued ? 'queued in SteadySocket until the connection is open' : 'waiting for the room',
+    entry.queued ? 'queued in SteadySocket until the connection is open (after Close: until Reconnect)' : 'waiting for the room',
   );
   awaiting.push(entry);
 });

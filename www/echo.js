@@ -59,7 +59,7 @@ form.addEventListener('submit', (event) => {
   }
   entry.set(
     entry.queued ? 'pending' : 'sending',
-    entry.queued ? 'queued in SteadySocket until the connection is open' : 'waiting for the echo',
+    entry.queued ? 'queued in SteadySocket until the connection is open (after Close: until Reconnect)' : 'waiting for the echo',
   );
   awaiting.push(entry);
 });

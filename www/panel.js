@@ -213,11 +213,12 @@ export class ConnectionPanel {
 
   /** Sends through the socket; "sent" or "queued". Throws what `send` throws. */
   send(data) {
-    const queued = this.#socket.readyState !== this.#socket.OPEN;
-    this.#socket.send(data);
-    if (queued) this.#queued++;
+    // true: handed to the open connection; false: queued until the next open (also
+    // after Close, until Reconnect).
+    const handed = this.#socket.send(data);
+    if (!handed) this.#queued++;
     this.#render();
-    return queued ? 'queued' : 'sent';
+    return handed ? 'sent' : 'queued';
   }
 
   /** Adds a line to the panel's event list (pages use it for their own notes). */

@@ -73,6 +73,11 @@ impl Output for JsOutput {
                 set("reason", JsValue::from_str(reason.as_str()));
                 "stop"
             }
+            Event::Discarded { reason, count } => {
+                set("reason", JsValue::from_str(reason.as_str()));
+                set("count", (count as f64).into());
+                "discard"
+            }
         };
         let _ = self
             .on_event
@@ -118,6 +123,7 @@ impl Core {
             config: opts.config,
             binary_type: BinaryType::Blob,
             should_reconnect: opts.should_reconnect,
+            constructor: opts.constructor,
         };
         let output = JsOutput {
             on_message,
@@ -153,6 +159,17 @@ impl Core {
                  call reconnect() first",
             ),
         })
+    }
+
+    /// Removes and returns everything queued, in order (a `discard` event with
+    /// reason `"cleared"` follows when anything was queued).
+    #[wasm_bindgen(js_name = drainQueued)]
+    pub fn drain_queued(&self) -> js_sys::Array {
+        self.driver
+            .drain_queued()
+            .into_iter()
+            .map(JsPayload::into_value)
+            .collect()
     }
 
     /// Closes for good.

@@ -14,6 +14,7 @@ use crate::web::driver::Predicate;
 pub(crate) struct Options {
     pub(crate) config: Config,
     pub(crate) should_reconnect: Option<Predicate>,
+    pub(crate) constructor: Option<js_sys::Function>,
 }
 
 /// Reads `options` (undefined or null means all defaults).
@@ -28,17 +29,30 @@ pub(crate) fn parse(options: &JsValue) -> Result<Options, JsValue> {
         return Ok(Options {
             config: c,
             should_reconnect: None,
+            constructor: None,
         });
     }
     if !options.is_object() {
         return Err(type_error("SteadySocket options must be an object"));
     }
     let o = Reader(options);
-    if let Some(v) = o.millis("minReconnectionDelay")? {
-        c.min_reconnection_delay = v;
-    }
-    if let Some(v) = o.millis("maxReconnectionDelay")? {
-        c.max_reconnection_delay = v;
+    let min = o.millis("minReconnectionDelay")?;
+    let max = o.millis("maxReconnectionDelay")?;
+    // As reconnecting-websocket: one delay set alone moves the other's default out
+    // of its way; only both set with min > max is an error (from validate()).
+    match (min, max) {
+        (Some(min), None) => {
+            c.min_reconnection_delay = min;
+            c.max_reconnection_delay = c.max_reconnection_delay.max(min);
+        }
+        (None, Some(max)) => {
+            c.max_reconnection_delay = max;
+            c.min_reconnection_delay = c.min_reconnection_delay.min(max);
+        }
+        (min, max) => {
+            c.min_reconnection_delay = min.unwrap_or(c.min_reconnection_delay);
+            c.max_reconnection_delay = max.unwrap_or(c.max_reconnection_delay);
+        }
     }
     if let Some(v) = o.number("reconnectionDelayGrowFactor")? {
         if v < 1.0 {
@@ -98,10 +112,17 @@ pub(crate) fn parse(options: &JsValue) -> Result<Options, JsValue> {
         None => None,
         Some(f) => Some(predicate(f)?),
     };
+    let constructor = match o.get("WebSocket") {
+        None => None,
+        Some(f) => Some(f.dyn_into::<js_sys::Function>().map_err(|_| {
+            type_error("SteadySocket option WebSocket must be a WebSocket constructor")
+        })?),
+    };
     c.validate().map_err(|e| super::errors::from_config(&e))?;
     Ok(Options {
         config: c,
         should_reconnect,
+        constructor,
     })
 }
 

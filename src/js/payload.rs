@@ -73,6 +73,11 @@ impl JsPayload {
             bytes: bytes as usize,
         }
     }
+
+    /// The value as the user gets it back (a queued view is a copy of its bytes).
+    pub(crate) fn into_value(self) -> JsValue {
+        self.value
+    }
 }
 
 impl Payload for JsPayload {

@@ -201,6 +201,31 @@ pub enum Event {
     },
     /// Stopped for good; nothing more happens until `reconnect()`.
     Stop(StopReason),
+    /// Queued messages were taken out of the queue without being sent.
+    Discarded {
+        /// Why.
+        reason: DiscardReason,
+        /// How many messages this step discarded.
+        count: usize,
+    },
+}
+
+/// Why queued messages left the queue unsent, for an [`Event::Discarded`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DiscardReason {
+    /// The user took them out (`drain_queued()`, JS `drainQueuedMessages()`).
+    Cleared,
+}
+
+impl DiscardReason {
+    /// The contract's spelling: `"cleared"`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscardReason::Cleared => "cleared",
+        }
+    }
 }
 
 /// The socket's state in the browser `WebSocket`'s terms.
@@ -243,7 +268,9 @@ pub enum SendError<M> {
     /// The send queue is at `max_enqueued_messages` or would exceed
     /// `max_enqueued_bytes`. The queue is unchanged. (JS: `QueueFullError`.)
     QueueFull(M),
-    /// The socket has stopped for good. (JS: `InvalidStateError`.)
+    /// The socket has stopped for good. (JS: `InvalidStateError`.) The core's
+    /// `send` no longer returns it (a send after a stop is queued); the `Sink`
+    /// does, since a sink that was closed accepts nothing more.
     Closed(M),
 }
 

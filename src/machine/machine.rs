@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::backoff::{Backoff, Rng};
 use super::config::{Config, ConfigError};
 use super::event::{
-    validate_close, Action, CloseError, CloseInfo, Closer, ErrorKind, Event, ReadyState, SendError,
-    SendOutcome, SocketId, StopReason,
+    validate_close, Action, CloseError, CloseInfo, Closer, DiscardReason, ErrorKind, Event,
+    ReadyState, SendError, SendOutcome, SocketId, StopReason,
 };
 use super::heartbeat::{Heartbeat, Timing, Verdict};
 use super::queue::{Payload, SendQueue};
@@ -88,18 +88,17 @@ impl<M: Payload> Machine<M> {
 
     // ----- commands -------------------------------------------------------------
 
-    /// Sends `message`: straight out while open, queued while connecting or waiting
-    /// (or before the first start with `start_closed`).
+    /// Sends `message`: straight out while open, queued otherwise: while connecting
+    /// or waiting, before the first start with `start_closed`, and also once stopped
+    /// for good (`close()`, max retries, a stop code), where only a later
+    /// [`reconnect`](Machine::reconnect) delivers it (as reconnecting-websocket and
+    /// partysocket do; a late send from a cleanup timer must not fail).
     ///
     /// # Errors
     ///
     /// [`SendError::QueueFull`] when the queue is at a limit (the queue is
-    /// unchanged); [`SendError::Closed`] after `close()`, max retries or a stop code.
-    /// Both hand the message back.
+    /// unchanged); the message is handed back.
     pub fn send(&mut self, message: M) -> Result<SendOutcome<M>, SendError<M>> {
-        if self.state.refuses_sends() {
-            return Err(SendError::Closed(message));
-        }
         if let Some(socket) = self.state.open_socket() {
             if self.actions.is_empty() {
                 return Ok(SendOutcome::Transmit { socket, message });
@@ -131,8 +130,22 @@ impl<M: Payload> Machine<M> {
             .map_err(|(_, message)| SendError::QueueFull(message))
     }
 
-    /// Closes for good: cancels every timer and pending attempt, discards the send
-    /// queue, and ends with exactly one `Close` and one `Stop(Close)` event: when the
+    /// Removes and returns everything queued, oldest first (to persist it, or send
+    /// it another way). Reported as one [`Event::Discarded`] with
+    /// [`DiscardReason::Cleared`] when anything was queued.
+    pub fn drain_queued(&mut self) -> Vec<M> {
+        let drained = self.queue.drain();
+        if !drained.is_empty() {
+            self.events.push_back(Event::Discarded {
+                reason: DiscardReason::Cleared,
+                count: drained.len(),
+            });
+        }
+        drained
+    }
+
+    /// Closes for good: cancels every timer and pending attempt, and ends with
+    /// exactly one `Close` and one `Stop(Close)` event: when the
     /// handshake ends or `close_timeout` passes if a socket is open, else on the next
     /// [`handle_timeout`](Machine::handle_timeout) (a zero-delay timer), so the ready
     /// state is `Closing` in between, as with a browser `WebSocket`. A socket that
@@ -150,7 +163,6 @@ impl<M: Payload> Machine<M> {
         reason: &str,
     ) -> Result<(), CloseError> {
         validate_close(code, reason)?;
-        self.queue.clear();
         let (socket, report, wait, aborted) = match std::mem::replace(&mut self.state, State::Idle)
         {
             State::Open { socket, .. } => {

@@ -54,11 +54,12 @@
 //!   jittered). Codes in `stop_on_close_codes` (server closes only) and a `should_reconnect`
 //!   veto stop for good with [`StopReason::CloseCode`]. Any other code, 1000
 //!   included, reconnects: the socket is meant to stay connected.
-//! - **`close()`** is final: it cancels every timer and attempt and **discards the send
-//!   queue** (nothing more should go out). It yields one `Close` (at once when no
-//!   socket is open, with the given code or 1005) and one `Stop(Close)`. A stop for
-//!   max retries or a stop code **keeps** the queue, so a later `reconnect()`
-//!   delivers it.
+//! - **`close()`** is final: it cancels every timer and attempt. It yields one
+//!   `Close` (a turn later when no socket is open, with the given code or 1005; after
+//!   an `Error` when it interrupted an attempt, as the browser does) and one
+//!   `Stop(Close)`. Every stop **keeps** the send queue, and sends after a stop are
+//!   queued too (bounded as always): only a later `reconnect()` delivers them, and
+//!   [`Machine::drain_queued`] takes them back.
 //! - **`reconnect()`** works in every state, resets the retry count, keeps the
 //!   queue, and reports the connection it replaced with a `Close` whose closer is
 //!   [`Closer::Reconnect`] (or, interrupting a `close()`, that close's `Close` and
@@ -83,8 +84,8 @@ mod timers;
 
 pub use config::{Config, ConfigError, Field};
 pub use event::{
-    validate_close, Action, CloseError, CloseInfo, Closer, ErrorKind, Event, ReadyState, SendError,
-    SendOutcome, SocketId, StopReason,
+    validate_close, Action, CloseError, CloseInfo, Closer, DiscardReason, ErrorKind, Event,
+    ReadyState, SendError, SendOutcome, SocketId, StopReason,
 };
 pub use machine::Machine;
 pub use queue::Payload;

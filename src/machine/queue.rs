@@ -81,9 +81,10 @@ impl<M: Payload> SendQueue<M> {
         Some(msg)
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.items.clear();
+    /// Removes and returns every message, oldest first.
+    pub(crate) fn drain(&mut self) -> Vec<M> {
         self.bytes = 0;
+        self.items.drain(..).map(|(msg, _)| msg).collect()
     }
 
     pub(crate) fn has_room(&self) -> bool {
@@ -143,7 +144,7 @@ mod tests {
         assert_eq!(q.push("abc"), Err((Overflow::Bytes, "abc")));
         assert_eq!(q.push("ab"), Ok(()));
         assert_eq!(q.bytes(), 5);
-        q.clear();
+        assert_eq!(q.drain(), ["abc", "ab"]);
         assert_eq!((q.len(), q.bytes()), (0, 0));
     }
 

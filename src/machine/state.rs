@@ -57,11 +57,6 @@ impl State {
         self.live_socket() == Some(socket)
     }
 
-    /// Whether `send()` is refused: stopped for good, or closing for good.
-    pub(crate) fn refuses_sends(&self) -> bool {
-        matches!(self, State::Stopped(_) | State::Closing { .. })
-    }
-
     /// Whether a heartbeat may go out (only while open).
     pub(crate) fn open_socket(&self) -> Option<SocketId> {
         match self {

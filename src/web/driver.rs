@@ -98,6 +98,9 @@ pub(crate) struct Setup {
     pub(crate) config: Config,
     pub(crate) binary_type: BinaryType,
     pub(crate) should_reconnect: Option<Predicate>,
+    /// The `WebSocket` constructor to use (JS option `WebSocket`); the browser's
+    /// when `None`.
+    pub(crate) constructor: Option<js_sys::Function>,
 }
 
 enum Outgoing {
@@ -123,6 +126,7 @@ pub(crate) struct Driver<M, O> {
     url_source: Resolver<String>,
     protocols_source: Resolver<Vec<String>>,
     binary_type: Cell<BinaryType>,
+    constructor: Option<js_sys::Function>,
     url: RefCell<String>,
     opened: RefCell<Opened>,
     should_reconnect: Option<Predicate>,
@@ -145,6 +149,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             url_source: setup.url,
             protocols_source: setup.protocols,
             binary_type: Cell::new(setup.binary_type),
+            constructor: setup.constructor,
             url: RefCell::new(String::new()),
             opened: RefCell::new(Opened::default()),
             should_reconnect: setup.should_reconnect,
@@ -182,6 +187,13 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             }
             SendOutcome::Queued => Ok(false),
         }
+    }
+
+    /// Takes everything out of the queue, in order.
+    pub(crate) fn drain_queued(&self) -> Vec<M> {
+        let drained = self.machine.borrow_mut().drain_queued();
+        self.pump();
+        drained
     }
 
     pub(crate) fn close(&self, code: Option<u16>, reason: &str) -> Result<(), CloseError> {
@@ -476,7 +488,8 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                     driver.on_native(socket, event);
                 }
             };
-            NativeSocket::open(&u, &protocols, self.binary_type.get(), on_event)
+            let ctor = self.constructor.as_ref();
+            NativeSocket::open(ctor, &u, &protocols, self.binary_type.get(), on_event)
                 .map_err(|e| js_error_message(&e))
         });
         match opened {

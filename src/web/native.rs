@@ -22,28 +22,51 @@ pub(crate) enum NativeEvent {
     },
 }
 
+/// `code`, `reason` and `wasClean` of a close event that is not a `CloseEvent`
+/// (1006 and no reason where they are missing).
+fn close_fields(e: &web_sys::Event) -> (u16, String, bool) {
+    let get = |k: &str| js_sys::Reflect::get(e, &JsValue::from_str(k)).unwrap_or_default();
+    let code = get("code")
+        .as_f64()
+        .filter(|c| (0.0..=65535.0).contains(c))
+        .map_or(1006, |c| c as u16);
+    let reason = get("reason").as_string().unwrap_or_default();
+    (code, reason, get("wasClean").is_truthy())
+}
+
 pub(crate) struct NativeSocket {
     ws: WebSocket,
     _listeners: [Option<Listener>; 4],
 }
 
 impl NativeSocket {
-    /// Opens `url` with `protocols`, forwarding each event to `on_event`.
+    /// Opens `url` with `protocols`, forwarding each event to `on_event`. With a
+    /// `constructor` (a user's `WebSocket` class: a polyfill or a test double) the
+    /// socket is made by it; everything on it is then used by name, as on a
+    /// browser `WebSocket`.
     ///
     /// # Errors
     ///
-    /// The browser's exception (a `SyntaxError` for a URL or protocol it refuses).
+    /// The browser's exception (a `SyntaxError` for a URL or protocol it refuses),
+    /// or whatever the user's constructor threw.
     pub(crate) fn open(
+        constructor: Option<&js_sys::Function>,
         url: &str,
         protocols: &[String],
         binary_type: BinaryType,
         on_event: impl Fn(NativeEvent) + Clone + 'static,
     ) -> Result<NativeSocket, JsValue> {
-        let ws = if protocols.is_empty() {
-            WebSocket::new(url)?
-        } else {
-            let list: js_sys::Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
-            WebSocket::new_with_str_sequence(url, &list)?
+        let list = || -> js_sys::Array { protocols.iter().map(|p| JsValue::from_str(p)).collect() };
+        let ws = match constructor {
+            Some(ctor) => {
+                let args = js_sys::Array::of1(&JsValue::from_str(url));
+                if !protocols.is_empty() {
+                    args.push(&list());
+                }
+                js_sys::Reflect::construct(ctor, &args)?.unchecked_into::<WebSocket>()
+            }
+            None if protocols.is_empty() => WebSocket::new(url)?,
+            None => WebSocket::new_with_str_sequence(url, &list())?,
         };
         ws.set_binary_type(binary_type);
         let target: &web_sys::EventTarget = ws.as_ref();
@@ -63,7 +86,7 @@ impl NativeSocket {
         let close = Listener::new(target, "close", move |e| {
             let (code, reason, was_clean) = match e.dyn_ref::<CloseEvent>() {
                 Some(c) => (c.code(), c.reason(), c.was_clean()),
-                None => (1006, String::new(), false),
+                None => close_fields(&e), // from a user's WebSocket class
             };
             f(NativeEvent::Close {
                 code,

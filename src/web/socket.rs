@@ -187,6 +187,7 @@ impl Builder {
             config: self.config,
             binary_type: BinaryType::Arraybuffer,
             should_reconnect: self.should_reconnect,
+            constructor: None,
         };
         let driver = Driver::start(setup, Inbox::default())?;
         Ok(Socket { driver })
@@ -334,12 +335,14 @@ impl Socket {
     }
 
     /// Sends a message: at once while open, else queued (in order, delivered once
-    /// on the next open).
+    /// on the next open). Once stopped for good (`close()`, max retries, a stop
+    /// code) it is queued too, and only a later [`reconnect`](Socket::reconnect)
+    /// delivers it; [`drain_queued`](Socket::drain_queued) takes it back.
     ///
     /// # Errors
     ///
-    /// [`SendError::QueueFull`] if the queue is at its limit, [`SendError::Closed`]
-    /// once stopped for good; both hand the message back.
+    /// [`SendError::QueueFull`] if the queue is at its limit; the message is
+    /// handed back.
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError<Message>> {
         self.driver.send(message.into()).map(|_| ())
     }
@@ -399,6 +402,14 @@ impl Socket {
     #[must_use]
     pub fn queued(&self) -> usize {
         self.driver.queued_messages()
+    }
+
+    /// Removes and returns everything queued, oldest first (e.g. to keep it for
+    /// the next page load). Reported as an [`Event::Discarded`] with reason
+    /// [`DiscardReason::Cleared`](crate::DiscardReason::Cleared) when anything was
+    /// queued.
+    pub fn drain_queued(&self) -> Vec<Message> {
+        self.driver.drain_queued()
     }
 
     /// Bytes not yet on the wire: the queue plus the browser's buffer.

@@ -198,7 +198,7 @@ describe('demo pages', { timeout: 60_000, skip: !fs.existsSync(PKG) && 'pkg/ is 
     await page.close();
   });
 
-  it('Close stops for good, sends are refused; Reconnect comes back (also while open)', async () => {
+  it('Close stops for good, a message typed then waits; Reconnect comes back and delivers it (also while open)', async () => {
     const page = await open(`/?${FAST}`);
     await state(page, 'open');
     await page.click('#btn-close');
@@ -206,9 +206,10 @@ describe('demo pages', { timeout: 60_000, skip: !fs.existsSync(PKG) && 'pkg/ is 
     assert.match(await page.textContent('#conn-detail'), /Closed by you/);
     assert.equal(await page.isDisabled('#btn-close'), true);
     await send(page, 'while closed');
-    assert.deepEqual(await status(page, 'while closed'), ['failed']);
+    assert.deepEqual(await status(page, 'while closed'), ['pending']);
     await page.click('#btn-reconnect');
     await state(page, 'open');
+    await seen(page, 'in', 'while closed');
     await send(page, 'back again');
     await seen(page, 'in', 'back again');
     // Reconnect while open: a fresh connection, not reported as a lost one
