@@ -527,6 +527,24 @@ fn close_fires_within_close_timeout_when_the_peer_never_answers() {
 }
 
 #[test]
+fn close_after_the_attempts_own_error_adds_no_second_error() {
+    // The native socket failed (error fired, its close event still to come) and an
+    // error handler calls close(): one error for the attempt, as natively.
+    let mut sim = Sim::new(exact());
+    let s = sim.expect_connect();
+    sim.m.handle_error(s);
+    sim.take_events();
+    sim.m.close(sim.now, None, "").unwrap();
+    sim.advance(ms(0));
+    let events = sim.take_events();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Error(_))),
+        "{events:?}"
+    );
+    assert_eq!(events.last(), Some(&Event::Stop(StopReason::Close)));
+}
+
+#[test]
 fn close_while_connecting_abandons_the_attempt_and_reports_error_then_close_1006() {
     let mut sim = Sim::new(exact());
     let s = sim.expect_connect();

@@ -45,6 +45,9 @@ pub struct Machine<M> {
     timers: TimerTable,
     retries: u32,
     last_socket: u64,
+    /// Whether the current attempt already reported an `Error` (a `close()` then
+    /// adds none of its own).
+    attempt_errored: bool,
     actions: VecDeque<Action<M>>,
     events: VecDeque<Event>,
 }
@@ -76,6 +79,7 @@ impl<M: Payload> Machine<M> {
             timers: TimerTable::default(),
             retries: 0,
             last_socket: 0,
+            attempt_errored: false,
             actions: VecDeque::new(),
             events: VecDeque::new(),
             config,
@@ -179,7 +183,7 @@ impl<M: Payload> Machine<M> {
                 // then `close` with 1006 and no reason.
                 self.abandon(socket, code, reason);
                 let report = CloseInfo::abnormal("", Closer::User);
-                (None, report, Duration::ZERO, true)
+                (None, report, Duration::ZERO, !self.attempt_errored)
             }
             State::Waiting => {
                 let report = CloseInfo {
@@ -322,6 +326,7 @@ impl<M: Payload> Machine<M> {
     /// The native socket `socket` fired `error`. A `handle_close` is expected next.
     pub fn handle_error(&mut self, socket: SocketId) {
         if self.state.is_live(socket) {
+            self.attempt_errored = true;
             self.events.push_back(Event::Error(ErrorKind::Socket));
         }
     }
@@ -449,6 +454,23 @@ impl<M: Payload> Machine<M> {
         self.queue.has_room()
     }
 
+    /// `(pushed, removed)`: messages ever put in the send queue, and ever taken
+    /// out of it (handed to an open socket, or discarded). The queue is FIFO, so
+    /// the n-th message queued (from 0) has left it once `removed > n`: a sender
+    /// that noted `pushed` after its sends knows when they all left.
+    #[must_use]
+    pub fn queue_counts(&self) -> (u64, u64) {
+        self.queue.counts()
+    }
+
+    /// Whether any of the queued messages numbered `[from, to)` (see
+    /// [`queue_counts`](Machine::queue_counts)) was discarded rather than sent;
+    /// `None` when that is too long ago to know (more than 32 discards since).
+    #[must_use]
+    pub fn discarded_in(&self, from: u64, to: u64) -> Option<bool> {
+        self.queue.discarded_in(from, to)
+    }
+
     /// Bytes waiting in the send queue.
     #[must_use]
     pub fn queued_bytes(&self) -> usize {
@@ -482,6 +504,7 @@ impl<M: Payload> Machine<M> {
         self.last_socket = self.last_socket.saturating_add(1);
         let socket = SocketId(self.last_socket);
         self.state = State::Connecting { socket };
+        self.attempt_errored = false;
         self.timers
             .set(Timer::Connect, now + self.config.connection_timeout);
         self.actions.push_back(Action::Connect {

@@ -46,7 +46,17 @@ pub(crate) struct SendQueue<M> {
     bytes: usize,
     max_messages: usize,
     max_bytes: usize,
+    /// Messages ever pushed and ever removed: message n (from 0) is the n-th to
+    /// leave, since the queue is FIFO. So a sender can tell when its messages left.
+    pushed: u64,
+    removed: u64,
+    /// The most recent ranges `[from, to)` of removal numbers that were discarded
+    /// rather than sent (a few: discards are rare user actions).
+    discarded: VecDeque<(u64, u64)>,
 }
+
+/// How many discard ranges are remembered.
+const DISCARD_MEMORY: usize = 32;
 
 impl<M: Payload> SendQueue<M> {
     pub(crate) fn new(max_messages: usize, max_bytes: usize) -> Self {
@@ -55,6 +65,9 @@ impl<M: Payload> SendQueue<M> {
             bytes: 0,
             max_messages,
             max_bytes,
+            pushed: 0,
+            removed: 0,
+            discarded: VecDeque::new(),
         }
     }
 
@@ -68,6 +81,7 @@ impl<M: Payload> SendQueue<M> {
             Some(total) if total <= self.max_bytes => {
                 self.bytes = total;
                 self.items.push_back((msg.into_owned(), len));
+                self.pushed += 1;
                 Ok(())
             }
             _ => Err((Overflow::Bytes, msg)),
@@ -78,13 +92,41 @@ impl<M: Payload> SendQueue<M> {
     pub(crate) fn pop(&mut self) -> Option<M> {
         let (msg, len) = self.items.pop_front()?;
         self.bytes = self.bytes.saturating_sub(len);
+        self.removed += 1;
         Some(msg)
     }
 
-    /// Removes and returns every message, oldest first.
+    /// Removes and returns every message, oldest first, as discarded.
     pub(crate) fn drain(&mut self) -> Vec<M> {
         self.bytes = 0;
-        self.items.drain(..).map(|(msg, _)| msg).collect()
+        let drained: Vec<M> = self.items.drain(..).map(|(msg, _)| msg).collect();
+        let from = self.removed;
+        self.removed += drained.len() as u64;
+        if !drained.is_empty() {
+            if self.discarded.len() == DISCARD_MEMORY {
+                self.discarded.pop_front();
+            }
+            self.discarded.push_back((from, self.removed));
+        }
+        drained
+    }
+
+    /// `(pushed, removed)`: messages ever queued, and ever taken out (sent or
+    /// discarded). Message number `n` (counting pushes from 0) has left the queue
+    /// once `removed > n`.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (self.pushed, self.removed)
+    }
+
+    /// Whether any message numbered in `[from, to)` was discarded rather than sent
+    /// (`None` when that is too long ago to know).
+    pub(crate) fn discarded_in(&self, from: u64, to: u64) -> Option<bool> {
+        if let Some(&(oldest, _)) = self.discarded.front() {
+            if self.discarded.len() == DISCARD_MEMORY && from < oldest {
+                return None;
+            }
+        }
+        Some(self.discarded.iter().any(|&(a, b)| a < to && from < b))
     }
 
     pub(crate) fn has_room(&self) -> bool {
