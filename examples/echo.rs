@@ -18,8 +18,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let log = |s: &str| web_sys::console::log_1(&s.into());
 
-    let mut config = Config::default();
-    config.heartbeat_interval = Some(Duration::from_secs(15));
+    let config = Config::default().with_heartbeat_interval(Some(Duration::from_secs(15)));
     let mut socket = Socket::builder("ws://127.0.0.1:8080/echo")
         .config(config)
         .connect()?;
@@ -34,6 +33,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     while let Some(message) = socket.next().await {
+        // Stream<Item = Message>; ends at the first stop (close, max retries).
         log(&format!("{message:?}"));
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! [`Error`]: everything that can go wrong in the Rust API, as values.
 
 use crate::machine::{CloseError, ConfigError, StopReason};
+use crate::Message;
 
 /// An error from the Rust API. Nothing in this crate panics instead.
 ///
@@ -37,10 +38,15 @@ pub enum Error {
     /// `reconnect()` to start again.
     #[error("the socket stopped: {0}")]
     Stopped(StopReason),
-    /// The send queue is full (from the `Sink`, when a message is larger than the
-    /// room left). Wait for the socket to open.
+    /// The send queue is full; the message is handed back. (From the `Sink` only
+    /// when another handle filled the queue after `poll_ready`, or a message is
+    /// larger than the room left.) Wait for the socket to open.
     #[error("the send queue is full")]
-    QueueFull,
+    QueueFull(Message),
+    /// Messages given to the `Sink` were discarded (`drain_queued()`) before they
+    /// were handed to an open socket: `poll_flush` reports it instead of success.
+    #[error("queued messages were discarded before they were sent")]
+    Discarded,
     /// A message was not the JSON expected, or a value could not be serialised.
     /// The stream goes on with the next message.
     #[error("JSON: {0}")]

@@ -51,5 +51,5 @@ pub use machine::{
 pub use message::Message;
 #[cfg(target_arch = "wasm32")]
 pub use web::{
-    Builder, Events, Json, Messages, OpenedFuture, Sender, Socket, WeakSocket, EVENT_BUFFER,
+    Builder, Events, Item, Items, Json, Messages, OpenedFuture, Sender, Socket, WeakSocket,
 };

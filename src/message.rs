@@ -31,6 +31,17 @@ impl Message {
     }
 }
 
+impl Message {
+    /// The message decoded as JSON (text or binary).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`](crate::Error::Json) if it is not a `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::Error> {
+        serde_json::from_slice(self.as_bytes()).map_err(crate::Error::from)
+    }
+}
+
 impl Payload for Message {
     fn byte_len(&self) -> usize {
         self.as_bytes().len()
@@ -80,5 +91,15 @@ mod tests {
         assert_eq!(b.as_text(), None);
         assert!(!Message::from(&b"pong"[..]).is_text("pong"));
         assert_eq!(Message::from(String::from("x")).as_bytes(), b"x");
+    }
+
+    #[test]
+    fn a_message_decodes_as_json_or_says_why_not() {
+        assert_eq!(Message::from("[1,2]").json::<Vec<u8>>(), Ok(vec![1, 2]));
+        assert_eq!(Message::from(&b"7"[..]).json::<u8>(), Ok(7));
+        assert!(matches!(
+            Message::from("nope").json::<u8>(),
+            Err(crate::Error::Json(_))
+        ));
     }
 }

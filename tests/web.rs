@@ -12,7 +12,7 @@ use std::time::Duration;
 use browser::{sleep, until, within, Recorder, Server};
 use futures::{SinkExt, StreamExt};
 use steadysocket::machine::{Closer, ErrorKind, ReadyState};
-use steadysocket::{CloseInfo, Config, Error, Event, Message, SendError, Socket, StopReason};
+use steadysocket::{CloseInfo, Config, Error, Event, Item, Message, SendError, Socket, StopReason};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -106,6 +106,8 @@ async fn a_closed_port_reports_an_error_instead_of_hanging() {
     let rec = Recorder::start(&socket);
     // The message stream ends once the socket gives up.
     assert_eq!(within(5000, socket.next()).await, Some(None), "stream ends");
+    rec.wait_for(1000, "stop", |e| matches!(e, Event::Stop(_)))
+        .await;
     let events = rec.events();
     assert!(
         events.contains(&Event::Error(ErrorKind::Socket)),
@@ -809,5 +811,189 @@ async fn hundreds_of_reconnect_cycles_leave_wasm_memory_flat() {
         "wasm memory grew from {at_100} to {at_500} bytes between cycles 100 and 500"
     );
     socket.close(1000, "").unwrap();
+    server.delete().await;
+}
+
+// ----- the Rust API's streams and sink --------------------------------------------
+
+#[wasm_bindgen_test]
+async fn every_reader_gets_every_message_clones_and_views_alike() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast());
+    let mut a = socket.clone();
+    let mut b = socket.clone();
+    let mut view = socket.messages();
+    socket.opened().await.unwrap();
+    for text in ["one", "two", "three"] {
+        socket.send(text).unwrap();
+    }
+    for reader in [&mut a, &mut b] {
+        for text in ["one", "two", "three"] {
+            assert_eq!(next_message(reader).await, Message::from(text));
+        }
+    }
+    for text in ["one", "two", "three"] {
+        let got = within(3000, view.next()).await.flatten();
+        assert_eq!(got, Some(Message::from(text)));
+    }
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_reader_that_falls_behind_loses_the_oldest_and_is_told_how_many() {
+    let server = Server::new("").await;
+    let socket = connect(&server.url, fast().with_max_unread(4));
+    let mut items = socket.items();
+    socket.opened().await.unwrap();
+    for n in 0..10 {
+        socket.send(format!("m{n}")).unwrap();
+    }
+    // Wait until all ten echoes arrived, without reading `items`.
+    let mut all = socket.messages();
+    for _ in 0..10 {
+        within(3000, all.next()).await.expect("an echo");
+    }
+    let mut got = Vec::new();
+    while let Some(Some(item)) = within(200, items.next()).await {
+        got.push(item);
+    }
+    // `items` began before Open: Open + 10 messages = 11 items, of which 4 are kept.
+    assert_eq!(
+        got,
+        [
+            Item::Event(Event::Lagged { missed: 7 }),
+            Item::Message(Message::from("m6")),
+            Item::Message(Message::from("m7")),
+            Item::Message(Message::from("m8")),
+            Item::Message(Message::from("m9")),
+        ]
+    );
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn views_outlive_a_stop_and_a_reconnect_and_the_sockets_own_stream_is_fused() {
+    let server = Server::new("").await;
+    let mut socket = connect(&server.url, fast());
+    let mut items = socket.items();
+    let mut messages = socket.messages();
+    socket.opened().await.unwrap();
+    socket.send("before").unwrap();
+    assert_eq!(next_message(&mut socket).await, Message::from("before"));
+    socket.close(1000, "").unwrap();
+    // The Socket's own stream ends at the stop...
+    assert_eq!(within(2000, socket.next()).await, Some(None));
+    socket.reconnect().unwrap();
+    socket.opened().await.unwrap();
+    socket.send("after").unwrap();
+    // ...and stays ended (fused); the views go on.
+    assert_eq!(within(300, socket.next()).await, Some(None));
+    let mut seen = Vec::new();
+    while let Some(Some(m)) = within(1000, messages.next()).await {
+        seen.push(m);
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(seen, [Message::from("before"), Message::from("after")]);
+    // In `items()` the stop is one item in order, not the end.
+    let mut kinds = Vec::new();
+    while let Some(Some(item)) = within(300, items.next()).await {
+        kinds.push(match item {
+            Item::Message(m) => m.as_text().unwrap_or("?").to_owned(),
+            Item::Event(Event::Open) => "open".into(),
+            Item::Event(Event::Stop(_)) => "stop".into(),
+            Item::Event(Event::Close(_)) => "close".into(),
+            _ => continue,
+        });
+    }
+    assert_eq!(
+        kinds,
+        ["open", "before", "close", "stop", "open", "after"],
+        "{kinds:?}"
+    );
+    // A select over two views keeps working across the stop (the examples' shape).
+    let mut both = Box::pin(futures::stream::select(
+        socket
+            .messages()
+            .map(|m| format!("m:{}", m.as_text().unwrap_or(""))),
+        socket
+            .events()
+            .filter_map(|e| async move { matches!(e, Event::Open).then(|| "open".to_owned()) }),
+    ));
+    socket.close(1000, "").unwrap();
+    socket.reconnect().unwrap();
+    socket.opened().await.unwrap();
+    socket.send("third").unwrap();
+    let mut got = Vec::new();
+    while let Some(Some(x)) = within(1000, both.next()).await {
+        got.push(x);
+        if got.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(got, ["open", "m:third"]);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_sink_waits_while_the_browser_holds_the_high_water_mark_unsent() {
+    let server = Server::new("echo=0&record=0").await;
+    let socket = connect(&server.url, fast().with_send_high_water(256 * 1024));
+    socket.opened().await.unwrap();
+    server.ctl("pause").await; // the server stops reading
+    let (mut tx, _rx) = socket.clone().split();
+    let chunk = vec![7u8; 64 * 1024];
+    let mut accepted = 0u32;
+    // 400 × 64 KiB = 25 MiB: far more than the kernel buffers hold.
+    while accepted < 400 {
+        match within(500, tx.feed(Message::Binary(chunk.clone()))).await {
+            Some(result) => result.unwrap(),
+            None => break, // waiting: backpressure
+        }
+        accepted += 1;
+    }
+    assert!(accepted < 400, "the sink never waited");
+    assert!(
+        socket.buffered_amount() < 256 * 1024 + 64 * 1024,
+        "{} bytes held by the browser",
+        socket.buffered_amount()
+    );
+    socket.close(1000, "").unwrap();
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn errors_hand_the_message_back_and_flush_reports_discarded_messages() {
+    let server = Server::new("").await;
+    let config = fast().with_start_closed(true).with_max_enqueued_messages(2);
+    let socket = connect(&server.url, config);
+    socket.send("a").unwrap();
+    let (mut tx, _rx) = socket.clone().split();
+    tx.feed(Message::from("b")).await.unwrap();
+    assert_eq!(
+        socket.send_json(&"c"),
+        Err(Error::QueueFull(Message::from("\"c\"")))
+    );
+    // The queue is taken back before anything was sent: flush says so.
+    assert_eq!(socket.drain_queued().len(), 2);
+    assert_eq!(tx.flush().await, Err(Error::Discarded));
+    // A later send that goes out flushes fine.
+    tx.feed(Message::from("d")).await.unwrap();
+    socket.reconnect().unwrap();
+    assert_eq!(within(3000, tx.flush()).await, Some(Ok(())));
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn opened_does_not_keep_the_socket_alive() {
+    let server = Server::new("stall=1").await;
+    let socket = connect(&server.url, fast());
+    let opened = socket.opened();
+    drop(socket);
+    assert_eq!(
+        within(1000, opened).await,
+        Some(Err(Error::Stopped(StopReason::Close)))
+    );
     server.delete().await;
 }

@@ -73,6 +73,7 @@ impl Output for JsOutput {
                 set("reason", JsValue::from_str(reason.as_str()));
                 "stop"
             }
+            Event::Lagged { .. } => return, // never from the core
             Event::Discarded { reason, count } => {
                 set("reason", JsValue::from_str(reason.as_str()));
                 set("count", (count as f64).into());

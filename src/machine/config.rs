@@ -67,6 +67,59 @@ pub struct Config {
     pub heartbeat_response: String,
     /// Do not connect until `reconnect()` is called (default `false`).
     pub start_closed: bool,
+    /// Rust API: most unread items each stream keeps (default 4096); a reader that
+    /// falls further behind loses the oldest (`Event::Lagged` in `items()`).
+    pub max_unread: usize,
+    /// Rust API: while open, the `Sink` waits while the browser holds this many
+    /// bytes or more unsent (default 1 MiB).
+    pub send_high_water: usize,
+}
+
+/// Builder-style setters, one per field (the fields stay public to read):
+///
+/// ```
+/// use std::time::Duration;
+/// use steadysocket::Config;
+///
+/// let config = Config::default()
+///     .with_max_retries(Some(10))
+///     .with_heartbeat_interval(Some(Duration::from_secs(15)));
+/// assert_eq!(config.max_retries, Some(10));
+/// ```
+macro_rules! setters {
+    ($($field:ident: $ty:ty => $with:ident;)*) => {
+        impl Config {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](Config::", stringify!($field), ").")]
+                #[must_use]
+                pub fn $with(mut self, value: $ty) -> Config {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    min_reconnection_delay: Duration => with_min_reconnection_delay;
+    max_reconnection_delay: Duration => with_max_reconnection_delay;
+    reconnection_delay_grow_factor: f64 => with_reconnection_delay_grow_factor;
+    reconnection_jitter: f64 => with_reconnection_jitter;
+    connection_timeout: Duration => with_connection_timeout;
+    min_uptime: Duration => with_min_uptime;
+    max_retries: Option<u32> => with_max_retries;
+    max_enqueued_messages: usize => with_max_enqueued_messages;
+    max_enqueued_bytes: usize => with_max_enqueued_bytes;
+    close_timeout: Duration => with_close_timeout;
+    stop_on_close_codes: Vec<u16> => with_stop_on_close_codes;
+    heartbeat_interval: Option<Duration> => with_heartbeat_interval;
+    heartbeat_timeout: Duration => with_heartbeat_timeout;
+    heartbeat_message: String => with_heartbeat_message;
+    heartbeat_response: String => with_heartbeat_response;
+    start_closed: bool => with_start_closed;
+    max_unread: usize => with_max_unread;
+    send_high_water: usize => with_send_high_water;
 }
 
 impl Default for Config {
@@ -88,6 +141,8 @@ impl Default for Config {
             heartbeat_message: "ping".to_owned(),
             heartbeat_response: "pong".to_owned(),
             start_closed: false,
+            max_unread: 4096,
+            send_high_water: 1024 * 1024,
         }
     }
 }
@@ -112,6 +167,7 @@ pub enum Field {
     HeartbeatTimeout,
     HeartbeatMessage,
     HeartbeatResponse,
+    MaxUnread,
 }
 
 impl Field {
@@ -147,6 +203,7 @@ impl Field {
             Field::HeartbeatTimeout => ("heartbeat_timeout", "heartbeatTimeout"),
             Field::HeartbeatMessage => ("heartbeat_message", "heartbeatMessage"),
             Field::HeartbeatResponse => ("heartbeat_response", "heartbeatResponse"),
+            Field::MaxUnread => ("max_unread", "maxUnread"),
         }
     }
 }
@@ -264,6 +321,11 @@ impl Config {
             return Err(ConfigError::MinAboveMax {
                 min: self.min_reconnection_delay,
                 max: self.max_reconnection_delay,
+            });
+        }
+        if self.max_unread == 0 {
+            return Err(ConfigError::Zero {
+                field: Field::MaxUnread,
             });
         }
         for (field, value) in [

@@ -201,6 +201,12 @@ pub enum Event {
     },
     /// Stopped for good; nothing more happens until `reconnect()`.
     Stop(StopReason),
+    /// Rust API only (the core never emits it): this stream fell more than
+    /// `Config::max_unread` items behind and lost the oldest `missed` of them.
+    Lagged {
+        /// How many items this reader lost.
+        missed: u64,
+    },
     /// Queued messages were taken out of the queue without being sent.
     Discarded {
         /// Why.

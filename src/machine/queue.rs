@@ -191,6 +191,32 @@ mod tests {
     }
 
     #[test]
+    fn counts_number_every_message_and_remember_which_were_discarded() {
+        let mut q = SendQueue::new(10, 100);
+        for m in ["a", "b", "c"] {
+            q.push(m).unwrap();
+        }
+        assert_eq!(q.counts(), (3, 0));
+        assert_eq!(q.pop(), Some("a")); // message 0 sent
+        assert_eq!(q.drain(), ["b", "c"]); // 1 and 2 discarded
+        q.push("d").unwrap();
+        assert_eq!(q.pop(), Some("d")); // 3 sent
+        assert_eq!(q.counts(), (4, 4));
+        assert_eq!(q.discarded_in(0, 1), Some(false));
+        assert_eq!(q.discarded_in(1, 2), Some(true));
+        assert_eq!(q.discarded_in(0, 4), Some(true));
+        assert_eq!(q.discarded_in(3, 4), Some(false));
+        assert_eq!(q.discarded_in(2, 3), Some(true));
+        // Long ago: unknown once more discards than remembered came after.
+        for _ in 0..DISCARD_MEMORY {
+            q.push("x").unwrap();
+            q.drain();
+        }
+        assert_eq!(q.discarded_in(0, 1), None);
+        assert_eq!(q.discarded_in(q.counts().1 - 1, q.counts().1), Some(true));
+    }
+
+    #[test]
     fn a_zero_sized_queue_accepts_nothing() {
         let mut q = SendQueue::new(0, 100);
         assert!(!q.has_room());

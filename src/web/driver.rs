@@ -227,6 +227,24 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         queued + f64::from(native)
     }
 
+    /// What the native socket has not sent yet (0 when there is none).
+    pub(crate) fn native_buffered(&self) -> usize {
+        self.native(None)
+            .map_or(0, |n| n.ws().buffered_amount() as usize)
+    }
+
+    pub(crate) fn send_high_water(&self) -> usize {
+        self.machine.borrow().config().send_high_water
+    }
+
+    pub(crate) fn queue_counts(&self) -> (u64, u64) {
+        self.machine.borrow().queue_counts()
+    }
+
+    pub(crate) fn discarded_in(&self, from: u64, to: u64) -> Option<bool> {
+        self.machine.borrow().discarded_in(from, to)
+    }
+
     pub(crate) fn url(&self) -> String {
         self.url.borrow().clone()
     }

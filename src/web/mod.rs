@@ -1,13 +1,17 @@
 //! The browser side: the only code that touches `web_sys::WebSocket`, timers and
 //! window events, and the Rust API built on it ([`Socket`]).
 
+mod builder;
 mod clock;
 pub(crate) mod driver;
+mod inbox;
 mod listener;
 mod native;
+mod sink;
 mod socket;
 pub(crate) mod url;
 
-pub use socket::{
-    Builder, Events, Json, Messages, OpenedFuture, Sender, Socket, WeakSocket, EVENT_BUFFER,
-};
+pub use builder::Builder;
+pub use inbox::{Events, Item, Items, Json, Messages};
+pub use sink::Sender;
+pub use socket::{OpenedFuture, Socket, WeakSocket};

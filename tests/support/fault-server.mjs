@@ -19,6 +19,7 @@
 //   /instances/ID/mode?<mode>    -> { mode }
 //   /instances/ID/close?code&reason[&linger=ms] -> { closed }   (graceful close frame; with
 //                                linger: the TCP connection stays, unread, for ms first)
+//   /instances/ID/pause          -> { paused }                  (stop reading open connections)
 //   /instances/ID/send?text=...  (or ?base64=... for binary) -> { sent }
 //   /instances/ID/log            -> { connections, handshakes, rejected, stalled, ... }
 //   /instances/ID/reset          -> { reset: true, mode }
@@ -495,6 +496,14 @@ export async function startFaultServer({
           setTimeout(() => socket.destroy(), linger).unref();
         }
         return { closed: open.length };
+      }
+      case 'pause': {
+        // Stop reading from every open connection (a server that stops reading):
+        // the client's sends pile up in its kernel buffer, then its bufferedAmount.
+        only();
+        const open = inst.openConnections();
+        for (const { ws } of open) ws._socket.pause();
+        return { paused: open.length };
       }
       case 'send': {
         only('text', 'base64');

@@ -67,15 +67,14 @@ impl PageOptions {
 
 /// The socket settings: a heartbeat (for the RTT), and short delays with `?fast=1`.
 fn socket_config(fast: bool) -> Config {
-    let mut config = Config::default();
     if fast {
-        config.min_reconnection_delay = Duration::from_millis(50);
-        config.max_reconnection_delay = Duration::from_millis(200);
-        config.heartbeat_interval = Some(Duration::from_millis(500));
+        Config::default()
+            .with_min_reconnection_delay(Duration::from_millis(50))
+            .with_max_reconnection_delay(Duration::from_millis(200))
+            .with_heartbeat_interval(Some(Duration::from_millis(500)))
     } else {
-        config.heartbeat_interval = Some(Duration::from_secs(5));
+        Config::default().with_heartbeat_interval(Some(Duration::from_secs(5)))
     }
-    config
 }
 
 #[component]

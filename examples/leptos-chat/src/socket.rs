@@ -10,10 +10,10 @@
 
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
+use futures::StreamExt;
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
-use steadysocket::{Config, Event, Message, ReadyState, SendError, Socket};
+use steadysocket::{Config, Event, Item, Message, ReadyState, SendError, Socket};
 
 /// What a status line shows about the connection.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,14 +155,9 @@ fn spawn_reader<T>(
 ) where
     T: DeserializeOwned + Send + Sync + 'static,
 {
-    enum Input<T> {
-        Event(Event),
-        Message(Result<T, steadysocket::Error>),
-    }
-    let inputs = stream::select(
-        socket.events().map(Input::Event),
-        socket.json::<T>().map(Input::Message),
-    );
+    // One stream: messages and events in the order they happened, across stops
+    // and reconnects; it ends when the socket is dropped.
+    let inputs = socket.items();
     // Weak: the reader must not keep the socket alive after the component drops it.
     let socket = socket.downgrade();
     wasm_bindgen_futures::spawn_local(async move {
@@ -172,9 +167,12 @@ fn spawn_reader<T>(
                 break;
             };
             match input {
-                Input::Event(e) => set_status.update(|s| s.apply(e, &socket)),
-                Input::Message(Ok(m)) => set_messages.update(|v| v.push(m)),
-                Input::Message(Err(e)) => set_status.update(|s| s.error = Some(e.to_string())),
+                Item::Event(e) => set_status.update(|s| s.apply(e, &socket)),
+                Item::Message(m) => match m.json::<T>() {
+                    Ok(m) => set_messages.update(|v| v.push(m)),
+                    Err(e) => set_status.update(|s| s.error = Some(e.to_string())),
+                },
+                _ => {}
             }
         }
     });

@@ -13,9 +13,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
-use steadysocket::{Config, Event, Message, ReadyState, SendError, Socket};
+use steadysocket::{Config, Event, Item, Message, ReadyState, SendError, Socket};
 use yew::prelude::*;
 
 /// What a status line shows about the connection.
@@ -210,14 +210,9 @@ fn spawn_reader<T>(socket: &Socket, dispatch: UseReducerDispatcher<SocketState<T
 where
     T: DeserializeOwned + Clone + 'static,
 {
-    enum Input<T> {
-        Event(Event),
-        Message(Result<T, steadysocket::Error>),
-    }
-    let inputs = stream::select(
-        socket.events().map(Input::Event),
-        socket.json::<T>().map(Input::Message),
-    );
+    // One stream: messages and events in the order they happened, across stops
+    // and reconnects; it ends when the socket is dropped.
+    let inputs = socket.items();
     // Weak: the reader must not keep the socket alive after the component drops it.
     let socket = socket.downgrade();
     wasm_bindgen_futures::spawn_local(async move {
@@ -227,9 +222,12 @@ where
                 break;
             };
             dispatch.dispatch(match input {
-                Input::Event(e) => Action::Event(e, socket.ready_state(), socket.queued()),
-                Input::Message(Ok(message)) => Action::Message(message),
-                Input::Message(Err(e)) => Action::Failed(e.to_string()),
+                Item::Event(e) => Action::Event(e, socket.ready_state(), socket.queued()),
+                Item::Message(m) => match m.json::<T>() {
+                    Ok(message) => Action::Message(message),
+                    Err(e) => Action::Failed(e.to_string()),
+                },
+                _ => continue,
             });
         }
     });

@@ -1,0 +1,177 @@
+//! [`Builder`]: how a [`Socket`] is set up.
+
+use std::fmt;
+use std::future::Future;
+use std::rc::Rc;
+
+use web_sys::BinaryType;
+
+use super::driver::{Driver, Predicate, Resolver, Setup, Target};
+use super::inbox::Inbox;
+use super::socket::Socket;
+use super::url;
+use crate::machine::CloseInfo;
+use crate::{Config, Error};
+
+/// Sets up a [`Socket`]: the URL (or how to get one per attempt), subprotocols,
+/// [`Config`] and an optional reconnect predicate.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use steadysocket::{Config, Socket};
+///
+/// let config = Config::default().with_heartbeat_interval(Some(Duration::from_secs(20)));
+/// let socket = Socket::builder("wss://example.com/live")
+///     .protocols(["v1.json"])
+///     .config(config)
+///     .should_reconnect(|close| close.code != 4401) // 4401: our "unauthorised"
+///     .connect()?;
+/// # Ok::<(), steadysocket::Error>(())
+/// ```
+#[must_use = "a builder does nothing until `connect()`"]
+pub struct Builder {
+    url: UrlSource,
+    protocols: Vec<String>,
+    protocols_source: Option<Resolver<Vec<String>>>,
+    config: Config,
+    should_reconnect: Option<Predicate>,
+}
+
+enum UrlSource {
+    Fixed(String),
+    Dynamic(Resolver<String>),
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("protocols", &self.protocols)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// Connect to `url` on every attempt.
+    pub fn new(url: impl Into<String>) -> Builder {
+        Builder::from_source(UrlSource::Fixed(url.into()))
+    }
+
+    /// Ask `f` for the URL before every attempt (with the retry number, 0 first):
+    /// for fresh tokens, or a server chosen per attempt.
+    pub fn with_url_fn(f: impl Fn(u32) -> String + 'static) -> Builder {
+        Builder::from_source(UrlSource::Dynamic(Rc::new(move |n| Target::Ready(f(n)))))
+    }
+
+    /// Ask the async `f` for the URL before every attempt. An `Err` counts as a
+    /// failed attempt (an [`Event::Error`](crate::Event::Error), then the backoff schedule). The time it
+    /// takes counts against `connection_timeout`.
+    pub fn with_async_url<F, Fut, E>(f: F) -> Builder
+    where
+        F: Fn(u32) -> Fut + 'static,
+        Fut: Future<Output = Result<String, E>> + 'static,
+        E: fmt::Display,
+    {
+        Builder::from_source(UrlSource::Dynamic(Rc::new(move |n| {
+            let fut = f(n);
+            Target::Pending(Box::pin(
+                async move { fut.await.map_err(|e| e.to_string()) },
+            ))
+        })))
+    }
+
+    fn from_source(url: UrlSource) -> Builder {
+        Builder {
+            url,
+            protocols: Vec::new(),
+            protocols_source: None,
+            config: Config::default(),
+            should_reconnect: None,
+        }
+    }
+
+    /// Subprotocols to offer, in order of preference.
+    pub fn protocols<I, S>(mut self, protocols: I) -> Builder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self.protocols_source = None;
+        self
+    }
+
+    /// Ask `f` for the subprotocols before every attempt (with the retry number),
+    /// e.g. to carry a fresh token in `Sec-WebSocket-Protocol`. A list the browser
+    /// would refuse (an empty or repeated entry, a character outside an HTTP
+    /// token) counts as a failed attempt.
+    pub fn protocols_fn(mut self, f: impl Fn(u32) -> Vec<String> + 'static) -> Builder {
+        self.protocols_source = Some(Rc::new(move |n| Target::Ready(f(n))));
+        self
+    }
+
+    /// Ask the async `f` for the subprotocols before every attempt. An `Err` counts
+    /// as a failed attempt; the time it takes counts against `connection_timeout`.
+    pub fn async_protocols_fn<F, Fut, E>(mut self, f: F) -> Builder
+    where
+        F: Fn(u32) -> Fut + 'static,
+        Fut: Future<Output = Result<Vec<String>, E>> + 'static,
+        E: fmt::Display,
+    {
+        self.protocols_source = Some(Rc::new(move |n| {
+            let fut = f(n);
+            Target::Pending(Box::pin(
+                async move { fut.await.map_err(|e| e.to_string()) },
+            ))
+        }));
+        self
+    }
+
+    /// The reconnect, queue and heartbeat settings.
+    pub fn config(mut self, config: Config) -> Builder {
+        self.config = config;
+        self
+    }
+
+    /// Called for every close the user did not ask for (with the server's code and
+    /// reason); returning `false` stops for good ([`StopReason::CloseCode`](crate::StopReason::CloseCode)).
+    pub fn should_reconnect(mut self, f: impl Fn(&CloseInfo) -> bool + 'static) -> Builder {
+        self.should_reconnect = Some(Rc::new(f));
+        self
+    }
+
+    /// Checks everything and starts the first attempt (unless `start_closed`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`], [`Error::InvalidProtocol`] or [`Error::Config`]; no
+    /// socket is created then.
+    pub fn connect(self) -> Result<Socket, Error> {
+        let protocols: Resolver<Vec<String>> = match self.protocols_source {
+            Some(source) => source,
+            None => {
+                crate::protocols::validate(&self.protocols)?;
+                let list = self.protocols;
+                Rc::new(move |_| Target::Ready(list.clone()))
+            }
+        };
+        let url: Resolver<String> = match self.url {
+            UrlSource::Fixed(url) => {
+                let url = url::normalize(&url)?;
+                Rc::new(move |_| Target::Ready(url.clone()))
+            }
+            UrlSource::Dynamic(resolver) => resolver,
+        };
+        let setup = Setup {
+            url,
+            protocols,
+            config: self.config,
+            binary_type: BinaryType::Arraybuffer,
+            should_reconnect: self.should_reconnect,
+            constructor: None,
+        };
+        let inbox = Inbox::new(setup.config.max_unread);
+        let driver = Driver::start(setup, inbox)?;
+        Ok(Socket::from_driver(driver))
+    }
+}
