@@ -65,6 +65,17 @@ function isDetached(buffer, length) {
   }
 }
 
+/** The `ttl` of send()'s options in ms, or -1 for none; throws for a bad one. */
+function ttlOf(options) {
+  const ttl = options?.ttl;
+  if (ttl === undefined || ttl === null) return -1;
+  const n = Number(ttl);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new RangeError(`Failed to execute 'send' on 'SteadySocket': ttl must be a number >= 0, got ${ttl}`);
+  }
+  return n;
+}
+
 /** `[kind, value, bytes]` for what `send(data)` may take; throws TypeError else. */
 function payload(data) {
   if (typeof data === 'string') return [TEXT, data, 0];
@@ -106,6 +117,9 @@ export function define(Core) {
   class SteadySocket extends EventTarget {
     #core;
     #user;
+    // sendWithResult(): its promises by tracking number, settled by `receipt`.
+    #tracks = 0;
+    #pending = new Map();
     #handlers = new Map();
     #depth = 0;
     #deferred = [];
@@ -205,21 +219,47 @@ export function define(Core) {
 
     /**
      * Sends now while open; queues (in order, delivered once) while not. Returns
-     * `true` when handed to the open connection, `false` when queued.
+     * `true` when handed to the open connection, `false` when queued. `options.ttl`
+     * (ms) limits how long it may wait in the queue (0: only now).
      */
-    send(data) {
+    send(data, options) {
       if (arguments.length === 0) {
         throw new TypeError(
           "Failed to execute 'send' on 'SteadySocket': 1 argument required, but only 0 present.",
         );
       }
+      return this.#send(data, options, 0);
+    }
+
+    /**
+     * Sends like send(), and resolves once the message was handed to an open native
+     * socket (not a server acknowledgement). Rejects with QueueFullError (at once),
+     * TimeoutError (its TTL passed), AbortError (discarded by "drop-oldest" or
+     * drainQueuedMessages()) or InvalidStateError (the socket had stopped, or
+     * stopped before handing it over).
+     */
+    sendWithResult(data, options) {
+      const id = ++this.#tracks;
+      return new Promise((resolve, reject) => {
+        this.#pending.set(id, { resolve, reject });
+        try {
+          this.#send(data, options, id);
+        } catch (e) {
+          this.#pending.delete(id);
+          reject(e);
+        }
+      });
+    }
+
+    #send(data, options, track) {
       const [kind, value, bytes] = payload(data);
+      const ttl = ttlOf(options);
       if (this.#debug && this.#stopped) {
         console.warn('[steadysocket] send() on a stopped socket: queued until reconnect()');
       }
       this.#depth++;
       try {
-        return this.#core.send(value, kind, bytes);
+        return this.#core.send(value, kind, bytes, ttl, track);
       } finally {
         this.#settle();
       }
@@ -337,8 +377,25 @@ export function define(Core) {
       this.#fire(new this.#MessageEvent('message', { data }));
     }
 
+    #receipt([id, fate]) {
+      const p = this.#pending.get(id);
+      if (!p) return;
+      this.#pending.delete(id);
+      if (fate === 'sent') return p.resolve();
+      const [name, text] = {
+        expired: ['TimeoutError', 'its ttl passed while it waited in the queue'],
+        overflow: ['AbortError', 'it was dropped to make room ("drop-oldest")'],
+        cleared: ['AbortError', 'it was taken out of the queue'],
+        stopped: ['InvalidStateError', 'the socket stopped before it could be sent'],
+      }[fate] ?? ['InvalidStateError', 'it was not sent'];
+      p.reject(new DOMException(`The message was not sent: ${text}`, name));
+    }
+
     #event(kind, detail) {
       switch (kind) {
+        case 'receipt':
+          this.#receipt(detail);
+          return;
         case 'connecting':
           this.#stopped = false;
           active.add(this);

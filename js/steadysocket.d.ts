@@ -36,6 +36,10 @@ export interface SteadySocketOptions {
   heartbeatResponse?: string;
   /** Do not connect until reconnect() (default false). */
   startClosed?: boolean;
+  /** Discard a queued message once it has waited this long, ms (default: never). */
+  messageTtl?: number;
+  /** A full queue: refuse the new message ("reject", default) or drop the oldest ("drop-oldest"). */
+  queueOverflow?: 'reject' | 'drop-oldest';
   /** Log every event with console.debug, and warn on a send() after a stop (default false). */
   debug?: boolean;
   /**
@@ -83,8 +87,13 @@ export interface HeartbeatDetail {
   rtt: number;
 }
 
+export interface SendOptions {
+  /** Discard the message if it waits longer than this in the queue, ms (0: only now). */
+  ttl?: number;
+}
+
 export interface DiscardDetail {
-  /** "cleared": taken out by drainQueuedMessages(). */
+  /** "ttl": expired; "overflow": dropped by "drop-oldest"; "cleared": drainQueuedMessages(). */
   reason: 'ttl' | 'overflow' | 'cleared';
   /** Messages discarded by this step. */
   count: number;
@@ -143,7 +152,13 @@ export declare class SteadySocket extends EventTarget {
    * was queued. Throws QueueFullError, and TypeError for anything but a string, ArrayBuffer, view or Blob (also for a
    * detached buffer and a view of shared memory).
    */
-  send(data: string | ArrayBuffer | Blob | ArrayBufferView): boolean;
+  send(data: string | ArrayBuffer | Blob | ArrayBufferView, options?: SendOptions): boolean;
+  /**
+   * As send(), resolving once the message was handed to an open native socket (not a
+   * server acknowledgement). Rejects with QueueFullError, TimeoutError (ttl passed),
+   * AbortError (dropped or drained) or InvalidStateError (stopped).
+   */
+  sendWithResult(data: string | ArrayBuffer | Blob | ArrayBufferView, options?: SendOptions): Promise<void>;
   /** Closes for good. Throws InvalidAccessError (code) or SyntaxError (reason). */
   close(code?: number, reason?: string): void;
   /** Closes the current connection (if any, with `code`, default 1000), resets the retry count, connects now. */

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use sim::{exact, heartbeats, ms, sent_texts, Sim};
 use steadysocket::machine::{
-    Action, CloseError, CloseInfo, Closer, DiscardReason, ErrorKind, Event, Instant, Machine,
-    ReadyState, SendError, SendOutcome, StopReason,
+    Action, CloseError, CloseInfo, Closer, Delivery, DiscardReason, ErrorKind, Event, Instant,
+    Machine, QueueOverflow, ReadyState, SendError, SendOptions, SendOutcome, StopReason,
 };
 use steadysocket::{Config, Message};
 
@@ -792,13 +792,13 @@ fn a_message_the_closing_native_socket_cannot_take_goes_out_on_the_next_open() {
     let SendOutcome::Transmit { message, .. } = sim.m.send(Message::from("late")).unwrap() else {
         panic!("open: transmit");
     };
-    sim.m.enqueue(message).unwrap();
+    sim.m.enqueue(message, None).unwrap();
     assert_eq!(sim.m.queued_messages(), 1);
     assert!(matches!(sim.send("later"), SendOutcome::Transmit { .. }));
-    sim.m.enqueue(Message::from("later")).unwrap();
+    sim.m.enqueue(Message::from("later"), None).unwrap();
     // Bounded like any queued send.
     assert!(matches!(
-        sim.m.enqueue(Message::from("over")),
+        sim.m.enqueue(Message::from("over"), None),
         Err(SendError::QueueFull(m)) if m == Message::from("over")
     ));
     sim.server_close(s, 1000);
@@ -968,13 +968,32 @@ fn drain_queued_takes_everything_back_in_order_and_reports_one_discard() {
 // ----- close codes and retries --------------------------------------------------
 
 #[test]
-fn close_1013_waits_the_maximum_delay() {
-    // With jitter on: the wait is exactly the maximum, not jittered.
-    let mut sim = Sim::new(Config::default());
+fn close_1013_waits_the_maximum_delay_jittered_and_counts_as_a_retry() {
+    // Exact without jitter.
+    let mut sim = Sim::new(exact());
     let s = sim.connect_and_open();
     sim.take_events();
     sim.server_close(s, 1013);
-    assert_eq!(sim.reconnect_delays(), [30_000]);
+    assert_eq!(
+        sim.reconnect_delays(),
+        [exact().max_reconnection_delay.as_millis()]
+    );
+    assert_eq!(sim.m.retry_count(), 1);
+    // With the default jitter (0.5): within [15 s, 30 s], and not one value for all
+    // the clients a shedding server closes at once.
+    let mut waits = std::collections::BTreeSet::new();
+    for seed in 0..50 {
+        let mut sim = Sim::with_seed(Config::default(), seed);
+        let s = sim.connect_and_open();
+        sim.take_events();
+        sim.server_close(s, 1013);
+        let [d] = sim.reconnect_delays()[..] else {
+            panic!("one delay")
+        };
+        assert!((15_000..=30_000).contains(&d), "{d}");
+        waits.insert(d);
+    }
+    assert!(waits.len() > 40, "{} distinct waits of 50", waits.len());
 }
 
 #[test]
@@ -1121,4 +1140,194 @@ fn every_attempt_ends_in_exactly_one_close_event() {
     assert_eq!(connecting, 5);
     assert_eq!(closes, 4, "{events:#?}");
     assert_eq!(sim.m.ready_state(), ReadyState::Connecting);
+}
+
+// ----- queue policy: expiry, overflow, delivery results ----------------------------
+
+fn tracked(sim: &mut Sim, text: &str, ttl: Option<u64>, id: u64) -> SendOutcome<Message> {
+    let options = match ttl {
+        Some(t) => SendOptions::ttl(ms(t)),
+        None => SendOptions::default(),
+    };
+    let out = sim
+        .m
+        .send_with(sim.now, Message::from(text), options, Some(id))
+        .expect("accepted");
+    sim.drain();
+    out
+}
+
+fn receipts(sim: &mut Sim) -> Vec<(u64, Delivery)> {
+    std::iter::from_fn(|| sim.m.poll_receipt()).collect()
+}
+
+#[test]
+fn a_queued_message_expires_after_its_ttl_and_is_reported_once() {
+    let mut config = exact();
+    config.message_ttl = Some(ms(500));
+    let mut sim = Sim::new(config);
+    let s = sim.expect_connect();
+    assert_eq!(sim.send("old"), SendOutcome::Queued);
+    sim.advance(ms(300));
+    let young = sim.m.send_with(
+        sim.now,
+        Message::from("young"),
+        SendOptions::default(),
+        None,
+    );
+    assert_eq!(young, Ok(SendOutcome::Queued));
+    sim.take_events();
+    sim.advance(ms(200)); // "old" has waited 500 ms
+    assert_eq!(
+        sim.take_events(),
+        [Event::Discarded {
+            reason: DiscardReason::Ttl,
+            count: 1
+        }]
+    );
+    assert_eq!(sim.m.queued_messages(), 1);
+    sim.open(s);
+    assert_eq!(sent_texts(&sim.take_actions(), s), ["young"]);
+}
+
+#[test]
+fn expiry_is_checked_at_the_flush_too_and_a_per_message_ttl_overrides_the_default() {
+    let mut config = exact();
+    config.message_ttl = Some(ms(10_000));
+    let mut sim = Sim::new(config);
+    let s = sim.expect_connect();
+    let _ = tracked(&mut sim, "short", Some(100), 1);
+    let _ = tracked(&mut sim, "long", None, 2);
+    sim.take_events();
+    // Opening exactly at the short one's expiry, before its timer ran.
+    sim.now = sim.now + ms(100);
+    sim.m.handle_open(sim.now, s);
+    sim.drain();
+    assert_eq!(sent_texts(&sim.take_actions(), s), ["long"]);
+    assert_eq!(
+        receipts(&mut sim),
+        [(1, Delivery::Expired), (2, Delivery::Sent)]
+    );
+}
+
+#[test]
+fn a_ttl_of_zero_means_only_now() {
+    let mut sim = Sim::new(exact());
+    let s = sim.expect_connect();
+    sim.take_events();
+    assert_eq!(
+        tracked(&mut sim, "now?", Some(0), 1),
+        SendOutcome::Discarded
+    );
+    assert_eq!(sim.m.queued_messages(), 0);
+    assert_eq!(receipts(&mut sim), [(1, Delivery::Expired)]);
+    assert_eq!(
+        sim.take_events(),
+        [Event::Discarded {
+            reason: DiscardReason::Ttl,
+            count: 1
+        }]
+    );
+    sim.open(s);
+    assert!(matches!(
+        tracked(&mut sim, "now!", Some(0), 2),
+        SendOutcome::Transmit { .. }
+    ));
+}
+
+#[test]
+fn drop_oldest_discards_the_oldest_to_make_room_and_reports_it() {
+    let mut config = exact();
+    config.max_enqueued_messages = 2;
+    config.queue_overflow = QueueOverflow::DropOldest;
+    let mut sim = Sim::new(config);
+    let s = sim.expect_connect();
+    let _ = tracked(&mut sim, "a", None, 1);
+    let _ = sim.send("b");
+    sim.take_events();
+    assert_eq!(sim.send("c"), SendOutcome::Queued);
+    assert_eq!(
+        sim.take_events(),
+        [Event::Discarded {
+            reason: DiscardReason::Overflow,
+            count: 1
+        }]
+    );
+    assert_eq!(receipts(&mut sim), [(1, Delivery::Overflowed)]);
+    sim.open(s);
+    assert_eq!(sent_texts(&sim.take_actions(), s), ["b", "c"]);
+}
+
+#[test]
+fn tracked_messages_learn_their_fate_and_never_wait_for_a_reconnect() {
+    let mut config = exact();
+    config.max_retries = Some(0);
+    let mut sim = Sim::new(config);
+    let s = sim.expect_connect();
+    let _ = tracked(&mut sim, "cleared", None, 1);
+    let _ = sim.m.drain_queued();
+    assert_eq!(receipts(&mut sim), [(1, Delivery::Cleared)]);
+    let _ = tracked(&mut sim, "stopped", None, 2);
+    let _ = sim.send("untracked waits");
+    sim.server_close(s, 1006); // no retries left: stop
+    assert_eq!(sim.m.stop_reason(), Some(StopReason::MaxRetries));
+    assert_eq!(receipts(&mut sim), [(2, Delivery::Stopped)]);
+    assert_eq!(sim.m.queued_messages(), 1, "the untracked one waits");
+    assert!(matches!(
+        sim.m.send_with(
+            sim.now,
+            Message::from("late"),
+            SendOptions::default(),
+            Some(3)
+        ),
+        Err(SendError::Closed(_))
+    ));
+}
+
+// ----- resume signals: a wall-clock jump ----------------------------------------
+
+#[test]
+fn a_wall_clock_jump_beyond_the_monotonic_clock_cuts_a_backoff_wait_short() {
+    let mut config = exact();
+    config.min_reconnection_delay = ms(60_000);
+    config.max_reconnection_delay = ms(60_000);
+    let mut sim = Sim::new(config);
+    let s = sim.connect_and_open();
+    sim.m.handle_wall_clock(sim.now, 1_000_000.0);
+    sim.server_close(s, 1006);
+    sim.take_actions();
+    // A check at least once a second while waiting.
+    assert_eq!(sim.m.poll_timeout(), Some(sim.now + ms(1000)));
+    // One second later, the wall clock agrees: nothing happens.
+    sim.now = sim.now + ms(1000);
+    sim.m.handle_wall_clock(sim.now, 1_001_000.0);
+    sim.m.handle_timeout(sim.now);
+    sim.drain();
+    assert!(sim.take_actions().is_empty());
+    // The machine slept 2 minutes: the wall clock jumps, the monotonic one not.
+    sim.now = sim.now + ms(1000);
+    sim.m.handle_wall_clock(sim.now, 1_122_000.0);
+    sim.drain();
+    assert!(
+        sim.take_actions()
+            .iter()
+            .any(|a| matches!(a, Action::Connect { .. })),
+        "an attempt at once"
+    );
+}
+
+#[test]
+fn a_small_wall_clock_drift_is_not_a_sleep() {
+    let mut config = exact();
+    config.min_reconnection_delay = ms(60_000);
+    config.max_reconnection_delay = ms(60_000);
+    let mut sim = Sim::new(config);
+    let s = sim.connect_and_open();
+    sim.m.handle_wall_clock(sim.now, 0.0);
+    sim.server_close(s, 1006);
+    sim.take_actions();
+    sim.now = sim.now + ms(1000);
+    sim.m.handle_wall_clock(sim.now, 5_999.0); // 4.999 s ahead: drift, not sleep
+    sim.drain();
+    assert!(sim.take_actions().is_empty());
 }

@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::BinaryType;
 
-use crate::machine::Event;
+use crate::machine::{Delivery, Event, SendOptions};
 use crate::web::driver::{js_error_message, Driver, Output, Resolver, Setup, Target};
 use crate::web::url;
 use payload::JsPayload;
@@ -27,6 +27,20 @@ struct JsOutput {
 }
 
 impl Output for JsOutput {
+    fn receipt(&self, id: u64, fate: Delivery) {
+        let fate = match fate {
+            Delivery::Sent => "sent",
+            Delivery::Expired => "expired",
+            Delivery::Overflowed => "overflow",
+            Delivery::Cleared => "cleared",
+            _ => "stopped",
+        };
+        let detail = js_sys::Array::of2(&(id as f64).into(), &JsValue::from_str(fate));
+        let _ = self
+            .on_event
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str("receipt"), &detail);
+    }
+
     fn message(&self, data: JsValue) {
         // A throwing listener is the shell's business (dispatchEvent reports it).
         let _ = self.on_message.call1(&JsValue::UNDEFINED, &data);
@@ -139,27 +153,44 @@ impl Core {
 
     /// Sends or queues `data`, already checked by the JS shell: `kind` says what it
     /// is (0 string, 1 ArrayBuffer, 2 Uint8Array over a view's bytes, 3 Blob) and
-    /// `bytes` its size (ignored for strings). Returns `true` when it was handed to
-    /// an open native socket, `false` when it was queued.
+    /// `bytes` its size (ignored for strings). `ttl` (ms; negative: none) limits its
+    /// wait in the queue. With `track` > 0 its fate comes as a `receipt` event.
+    /// Returns `true` when it was handed to an open native socket, `false` when it
+    /// was queued (or discarded at once: a zero TTL).
     ///
     /// # Errors
     ///
-    /// `QueueFullError` when the queue is full, `InvalidStateError` once stopped
-    /// for good.
-    pub fn send(&self, data: JsValue, kind: u8, bytes: f64) -> Result<bool, JsValue> {
+    /// `QueueFullError` when the queue is full; `InvalidStateError` for a tracked
+    /// send once stopped for good.
+    pub fn send(
+        &self,
+        data: JsValue,
+        kind: u8,
+        bytes: f64,
+        ttl: f64,
+        track: f64,
+    ) -> Result<bool, JsValue> {
         let payload = JsPayload::new(data, kind, bytes);
-        self.driver.send(payload).map_err(|e| match e {
-            crate::SendError::QueueFull(_) => errors::named(
-                "QueueFullError",
-                "Failed to execute 'send' on 'SteadySocket': the send queue is full \
+        let options = if ttl >= 0.0 {
+            SendOptions::ttl(std::time::Duration::from_millis(ttl as u64))
+        } else {
+            SendOptions::default()
+        };
+        let track = (track > 0.0).then_some(track as u64);
+        self.driver
+            .send(payload, options, track)
+            .map_err(|e| match e {
+                crate::SendError::QueueFull(_) => errors::named(
+                    "QueueFullError",
+                    "Failed to execute 'send' on 'SteadySocket': the send queue is full \
                  (maxEnqueuedMessages / maxEnqueuedBytes)",
-            ),
-            crate::SendError::Closed(_) => errors::dom(
-                "InvalidStateError",
-                "Failed to execute 'send' on 'SteadySocket': the socket is closed; \
-                 call reconnect() first",
-            ),
-        })
+                ),
+                crate::SendError::Closed(_) => errors::dom(
+                    "InvalidStateError",
+                    "Failed to execute 'sendWithResult' on 'SteadySocket': the socket has \
+                 stopped; call reconnect() first",
+                ),
+            })
     }
 
     /// Removes and returns everything queued, in order (a `discard` event with

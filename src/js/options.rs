@@ -7,7 +7,7 @@ use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::errors::{range_error, type_error};
-use crate::machine::{CloseInfo, Config};
+use crate::machine::{CloseInfo, Config, QueueOverflow};
 use crate::web::driver::Predicate;
 
 /// The parsed options.
@@ -100,6 +100,20 @@ pub(crate) fn parse(options: &JsValue) -> Result<Options, JsValue> {
     }
     if let Some(v) = o.string("heartbeatResponse")? {
         c.heartbeat_response = v;
+    }
+    if let Some(v) = o.millis("messageTtl")? {
+        c.message_ttl = Some(v);
+    }
+    if let Some(v) = o.string("queueOverflow")? {
+        c.queue_overflow = match v.as_str() {
+            "reject" => QueueOverflow::Reject,
+            "drop-oldest" => QueueOverflow::DropOldest,
+            _ => {
+                return Err(type_error(
+                    "SteadySocket option queueOverflow must be \"reject\" or \"drop-oldest\"",
+                ))
+            }
+        };
     }
     if let Some(v) = o.boolean("startClosed")? {
         c.start_closed = v;

@@ -67,6 +67,11 @@ pub struct Config {
     pub heartbeat_response: String,
     /// Do not connect until `reconnect()` is called (default `false`).
     pub start_closed: bool,
+    /// Discard a queued message once it has waited this long (default off).
+    pub message_ttl: Option<Duration>,
+    /// What a full queue does with a new message (default
+    /// [`QueueOverflow::Reject`]).
+    pub queue_overflow: QueueOverflow,
     /// Rust API: most unread items each stream keeps (default 4096); a reader that
     /// falls further behind loses the oldest (`Event::Lagged` in `items()`).
     pub max_unread: usize,
@@ -118,6 +123,8 @@ setters! {
     heartbeat_message: String => with_heartbeat_message;
     heartbeat_response: String => with_heartbeat_response;
     start_closed: bool => with_start_closed;
+    message_ttl: Option<Duration> => with_message_ttl;
+    queue_overflow: QueueOverflow => with_queue_overflow;
     max_unread: usize => with_max_unread;
     send_high_water: usize => with_send_high_water;
 }
@@ -141,10 +148,24 @@ impl Default for Config {
             heartbeat_message: "ping".to_owned(),
             heartbeat_response: "pong".to_owned(),
             start_closed: false,
+            message_ttl: None,
+            queue_overflow: QueueOverflow::Reject,
             max_unread: 4096,
             send_high_water: 1024 * 1024,
         }
     }
+}
+
+/// What a full send queue does with a new message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QueueOverflow {
+    /// Refuse it (JS: `QueueFullError`); the queue is unchanged.
+    #[default]
+    Reject,
+    /// Discard the oldest queued messages to make room (a message larger than
+    /// the byte limit is still refused).
+    DropOldest,
 }
 
 /// The option a [`ConfigError`] is about, with its Rust and JS spellings.

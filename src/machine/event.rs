@@ -220,15 +220,21 @@ pub enum Event {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DiscardReason {
+    /// Their TTL passed.
+    Ttl,
+    /// `QueueOverflow::DropOldest` made room for newer ones.
+    Overflow,
     /// The user took them out (`drain_queued()`, JS `drainQueuedMessages()`).
     Cleared,
 }
 
 impl DiscardReason {
-    /// The contract's spelling: `"cleared"`.
+    /// The contract's spelling: `"ttl"`, `"overflow"` or `"cleared"`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
+            DiscardReason::Ttl => "ttl",
+            DiscardReason::Overflow => "overflow",
             DiscardReason::Cleared => "cleared",
         }
     }
@@ -263,6 +269,42 @@ pub enum SendOutcome<M> {
     Pending,
     /// The socket is not open; the message waits in the send queue.
     Queued,
+    /// The socket is not open and the message's TTL is zero ("only now"): it was
+    /// discarded at once (reported as `Discarded { Ttl }`).
+    Discarded,
+}
+
+/// Per-message send options (JS: `send(data, { ttl })`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SendOptions {
+    /// Discard the message if it has waited this long in the queue (overrides
+    /// `Config::message_ttl`). Zero: "only now" (sent if open, else discarded).
+    pub ttl: Option<core::time::Duration>,
+}
+
+impl SendOptions {
+    /// Options with a TTL.
+    #[must_use]
+    pub fn ttl(ttl: core::time::Duration) -> SendOptions {
+        SendOptions { ttl: Some(ttl) }
+    }
+}
+
+/// What became of a tracked message (a delivery result).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// Handed to an open native socket (not a server acknowledgement).
+    Sent,
+    /// Its TTL passed while it waited (JS: `TimeoutError`).
+    Expired,
+    /// Discarded by `QueueOverflow::DropOldest` (JS: `AbortError`).
+    Overflowed,
+    /// Taken back by `drain_queued()` / `clearQueue()` (JS: `AbortError`).
+    Cleared,
+    /// The socket stopped before it could be sent (JS: `InvalidStateError`).
+    Stopped,
 }
 
 /// A message that could not be sent, handed back inside the error.

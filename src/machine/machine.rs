@@ -5,11 +5,18 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::backoff::{Backoff, Rng};
+use super::config::QueueOverflow;
 use super::config::{Config, ConfigError};
 use super::event::{
-    validate_close, Action, CloseError, CloseInfo, Closer, DiscardReason, ErrorKind, Event,
-    ReadyState, SendError, SendOutcome, SocketId, StopReason,
+    validate_close, Action, CloseError, CloseInfo, Closer, Delivery, DiscardReason, ErrorKind,
+    Event, ReadyState, SendError, SendOptions, SendOutcome, SocketId, StopReason,
 };
+
+/// How far the wall clock may run ahead of the monotonic one before it counts as
+/// the machine having slept.
+const WALL_JUMP_MS: f64 = 5000.0;
+/// How often the wall clock is checked while a backoff wait or heartbeat pends.
+const CLOCK_CHECK: Duration = Duration::from_secs(1);
 use super::heartbeat::{Heartbeat, Timing, Verdict};
 use super::queue::{Payload, SendQueue};
 use super::state::State;
@@ -50,6 +57,11 @@ pub struct Machine<M> {
     attempt_errored: bool,
     actions: VecDeque<Action<M>>,
     events: VecDeque<Event>,
+    receipts: VecDeque<(u64, Delivery)>,
+    /// The latest time an input brought (for sends that come without one).
+    now_hint: Instant,
+    /// The last (monotonic, wall-clock ms) pair the driver gave, to notice sleep.
+    clock: Option<(Instant, f64)>,
 }
 
 impl<M: Payload> Machine<M> {
@@ -82,6 +94,9 @@ impl<M: Payload> Machine<M> {
             attempt_errored: false,
             actions: VecDeque::new(),
             events: VecDeque::new(),
+            receipts: VecDeque::new(),
+            now_hint: now,
+            clock: None,
             config,
         };
         if !start_closed {
@@ -103,20 +118,122 @@ impl<M: Payload> Machine<M> {
     /// [`SendError::QueueFull`] when the queue is at a limit (the queue is
     /// unchanged); the message is handed back.
     pub fn send(&mut self, message: M) -> Result<SendOutcome<M>, SendError<M>> {
+        self.send_with(self.now_hint, message, SendOptions::default(), None)
+    }
+
+    /// [`send`](Machine::send) with per-message [`SendOptions`] (a TTL) and, for a
+    /// delivery result, a tracking number of the caller's choosing: its fate then
+    /// comes out of [`poll_receipt`](Machine::poll_receipt) (at once for a
+    /// [`Transmit`](SendOutcome::Transmit): the caller hands it over, so it is
+    /// [`Delivery::Sent`] by then, and the core does not report it).
+    ///
+    /// A TTL of zero means "only now": sent if open, else discarded at once. A
+    /// queued message is discarded once its TTL has passed (`Discarded { Ttl }`).
+    /// With [`QueueOverflow::DropOldest`], a full queue discards its oldest
+    /// messages to make room (`Discarded { Overflow }`).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::QueueFull`] when the queue is at a limit (and, with
+    /// `DropOldest`, for a message larger than the byte limit); a tracked send
+    /// while closing or stopped gives [`SendError::Closed`] (a tracked message
+    /// never waits for a `reconnect()`). Both hand the message back.
+    pub fn send_with(
+        &mut self,
+        now: Instant,
+        message: M,
+        options: SendOptions,
+        track: Option<u64>,
+    ) -> Result<SendOutcome<M>, SendError<M>> {
+        self.now_hint = self.now_hint.max(now);
+        if track.is_some() && matches!(self.state, State::Stopped(_) | State::Closing { .. }) {
+            return Err(SendError::Closed(message));
+        }
         if let Some(socket) = self.state.open_socket() {
             if self.actions.is_empty() {
                 return Ok(SendOutcome::Transmit { socket, message });
             }
             self.actions.push_back(Action::Send { socket, message });
+            if let Some(id) = track {
+                self.receipts.push_back((id, Delivery::Sent));
+            }
             return Ok(SendOutcome::Pending);
         }
-        match self.queue.push(message) {
-            Ok(()) => Ok(SendOutcome::Queued),
+        let ttl = options.ttl.or(self.config.message_ttl);
+        if ttl == Some(Duration::ZERO) {
+            self.discarded(DiscardReason::Ttl, track.into_iter(), 1, Delivery::Expired);
+            return Ok(SendOutcome::Discarded);
+        }
+        self.enqueue_with(now, message, ttl, track)
+            .map(|()| SendOutcome::Queued)
+    }
+
+    fn enqueue_with(
+        &mut self,
+        now: Instant,
+        message: M,
+        ttl: Option<Duration>,
+        track: Option<u64>,
+    ) -> Result<(), SendError<M>> {
+        let drop_oldest = self.config.queue_overflow == QueueOverflow::DropOldest;
+        let expires = ttl.map(|t| now + t);
+        match self.queue.push(message, expires, track, drop_oldest) {
+            Ok(dropped) => {
+                if !dropped.is_empty() {
+                    let n = dropped.len();
+                    let tracked: Vec<u64> = dropped.iter().filter_map(|e| e.track).collect();
+                    self.discarded(
+                        DiscardReason::Overflow,
+                        tracked.into_iter(),
+                        n,
+                        Delivery::Overflowed,
+                    );
+                }
+                self.arm_expiry();
+                Ok(())
+            }
             Err((_, message)) => Err(SendError::QueueFull(message)),
         }
     }
 
-    /// Keeps `message` for the next connection, at the back of the send queue.
+    /// One discard step: the event, and a receipt for each tracked message.
+    fn discarded(
+        &mut self,
+        reason: DiscardReason,
+        tracked: impl Iterator<Item = u64>,
+        count: usize,
+        fate: Delivery,
+    ) {
+        self.receipts.extend(tracked.map(|id| (id, fate)));
+        if count > 0 {
+            self.events.push_back(Event::Discarded { reason, count });
+        }
+    }
+
+    fn arm_expiry(&mut self) {
+        match self.queue.next_expiry() {
+            Some(at) => self.timers.set(Timer::Expiry, at),
+            None => self.timers.stop(Timer::Expiry),
+        }
+    }
+
+    /// Discards the queued messages whose TTL has passed at `now`.
+    fn expire(&mut self, now: Instant) {
+        let expired = self
+            .queue
+            .remove_where(|e| e.expires.is_some_and(|at| at <= now));
+        let tracked: Vec<u64> = expired.iter().filter_map(|e| e.track).collect();
+        self.discarded(
+            DiscardReason::Ttl,
+            tracked.into_iter(),
+            expired.len(),
+            Delivery::Expired,
+        );
+        self.arm_expiry();
+    }
+
+    /// Keeps `message` for the next connection, at the back of the send queue
+    /// (tracked with `track`, if it was).
     ///
     /// For a driver that was told to [`Transmit`](SendOutcome::Transmit) (or to
     /// perform a flush [`Send`](Action::Send)) but found the browser's socket no
@@ -128,10 +245,8 @@ impl<M: Payload> Machine<M> {
     ///
     /// [`SendError::QueueFull`] when the queue is at a limit (the queue is
     /// unchanged); the message is handed back.
-    pub fn enqueue(&mut self, message: M) -> Result<(), SendError<M>> {
-        self.queue
-            .push(message)
-            .map_err(|(_, message)| SendError::QueueFull(message))
+    pub fn enqueue(&mut self, message: M, track: Option<u64>) -> Result<(), SendError<M>> {
+        self.enqueue_with(self.now_hint, message, None, track)
     }
 
     /// Removes and returns everything queued, oldest first (to persist it, or send
@@ -139,13 +254,15 @@ impl<M: Payload> Machine<M> {
     /// [`DiscardReason::Cleared`] when anything was queued.
     pub fn drain_queued(&mut self) -> Vec<M> {
         let drained = self.queue.drain();
-        if !drained.is_empty() {
-            self.events.push_back(Event::Discarded {
-                reason: DiscardReason::Cleared,
-                count: drained.len(),
-            });
-        }
-        drained
+        let tracked: Vec<u64> = drained.iter().filter_map(|e| e.track).collect();
+        self.discarded(
+            DiscardReason::Cleared,
+            tracked.into_iter(),
+            drained.len(),
+            Delivery::Cleared,
+        );
+        self.arm_expiry();
+        drained.into_iter().map(|e| e.msg).collect()
     }
 
     /// Closes for good: cancels every timer and pending attempt, and ends with
@@ -278,9 +395,18 @@ impl<M: Payload> Machine<M> {
             None => Heartbeat::default(),
         };
         self.state = State::Open { socket, heartbeat };
-        while let Some(message) = self.queue.pop() {
-            self.actions.push_back(Action::Send { socket, message });
+        self.expire(now);
+        while let Some(entry) = self.queue.pop() {
+            self.actions.push_back(Action::Send {
+                socket,
+                message: entry.msg,
+            });
+            if let Some(id) = entry.track {
+                self.receipts.push_back((id, Delivery::Sent));
+            }
         }
+        self.arm_expiry();
+        self.arm_clock_check(now);
         self.events.push_back(Event::Open);
     }
 
@@ -395,8 +521,47 @@ impl<M: Payload> Machine<M> {
         }
     }
 
+    /// The wall clock (`Date.now()`, ms) at `now`. The driver gives it before
+    /// every [`handle_timeout`](Machine::handle_timeout) and resume. When it has
+    /// advanced more than 5 s beyond the monotonic clock since the last one, the
+    /// machine slept: handled as a [resume](Machine::handle_resume). While a backoff
+    /// wait or a heartbeat is pending, a check timer makes sure this happens at
+    /// least once a second (a frozen page runs it when it thaws).
+    pub fn handle_wall_clock(&mut self, now: Instant, wall_ms: f64) {
+        self.now_hint = self.now_hint.max(now);
+        let jumped = self.clock.is_some_and(|(then, wall_then)| {
+            let mono = now.saturating_duration_since(then).as_secs_f64() * 1000.0;
+            wall_ms - wall_then > mono + WALL_JUMP_MS
+        });
+        self.clock = Some((now, wall_ms));
+        if jumped {
+            self.handle_resume(now);
+        }
+        self.arm_clock_check(now);
+    }
+
+    fn arm_clock_check(&mut self, now: Instant) {
+        let pending = match &self.state {
+            State::Waiting => true,
+            State::Open { .. } => self.heartbeat.is_some(),
+            _ => false,
+        };
+        if pending && self.clock.is_some() {
+            self.timers.set(Timer::ClockCheck, now + CLOCK_CHECK);
+        } else {
+            self.timers.stop(Timer::ClockCheck);
+        }
+    }
+
+    /// The fate of a tracked message (see [`send_with`](Machine::send_with)).
+    #[must_use]
+    pub fn poll_receipt(&mut self) -> Option<(u64, Delivery)> {
+        self.receipts.pop_front()
+    }
+
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.now_hint = self.now_hint.max(now);
         while let Some((timer, due)) = self.timers.take_expired(now) {
             self.on_timer(now, timer, due);
         }
@@ -452,23 +617,6 @@ impl<M: Payload> Machine<M> {
     #[must_use]
     pub fn queue_has_room(&self) -> bool {
         self.queue.has_room()
-    }
-
-    /// `(pushed, removed)`: messages ever put in the send queue, and ever taken
-    /// out of it (handed to an open socket, or discarded). The queue is FIFO, so
-    /// the n-th message queued (from 0) has left it once `removed > n`: a sender
-    /// that noted `pushed` after its sends knows when they all left.
-    #[must_use]
-    pub fn queue_counts(&self) -> (u64, u64) {
-        self.queue.counts()
-    }
-
-    /// Whether any of the queued messages numbered `[from, to)` (see
-    /// [`queue_counts`](Machine::queue_counts)) was discarded rather than sent;
-    /// `None` when that is too long ago to know (more than 32 discards since).
-    #[must_use]
-    pub fn discarded_in(&self, from: u64, to: u64) -> Option<bool> {
-        self.queue.discarded_in(from, to)
     }
 
     /// Bytes waiting in the send queue.
@@ -582,15 +730,18 @@ impl<M: Payload> Machine<M> {
             return;
         }
         self.retries = self.retries.saturating_add(1);
-        // 1013 "try again later" waits the maximum, exactly (the contract's rule).
-        let delay = if try_again_later {
+        // 1013 "try again later" waits about the maximum, jittered like any delay:
+        // a server shedding load sends it to many clients at once, and an identical
+        // wait would bring them all back in one burst.
+        let base = if try_again_later {
             self.backoff.max
         } else {
-            let base = self.backoff.base_delay(self.retries);
-            self.backoff.jittered(base, &mut self.rng)
+            self.backoff.base_delay(self.retries)
         };
+        let delay = self.backoff.jittered(base, &mut self.rng);
         self.state = State::Waiting;
         self.timers.set(Timer::Backoff, now + delay);
+        self.arm_clock_check(now);
         self.events.push_back(Event::Reconnecting {
             attempt: self.retries,
             delay,
@@ -602,6 +753,15 @@ impl<M: Payload> Machine<M> {
     fn stop(&mut self, reason: StopReason) {
         self.timers.stop_all();
         self.state = State::Stopped(reason);
+        // A tracked message never waits for a reconnect(): it fails now.
+        let tracked = self.queue.remove_where(|e| e.track.is_some());
+        self.receipts.extend(
+            tracked
+                .iter()
+                .filter_map(|e| e.track)
+                .map(|id| (id, Delivery::Stopped)),
+        );
+        self.arm_expiry();
         self.events.push_back(Event::Stop(reason));
     }
 
@@ -615,6 +775,8 @@ impl<M: Payload> Machine<M> {
                 let info = CloseInfo::abnormal("connection timeout", Closer::ConnectTimeout);
                 self.connection_ended(now, info, false);
             }
+            (Timer::Expiry, _) => self.expire(now),
+            (Timer::ClockCheck, _) => {} // the driver gave the wall clock before this
             (Timer::Backoff, State::Waiting) => self.begin_attempt(now),
             (Timer::Uptime, State::Open { .. }) => self.retries = 0,
             (Timer::HeartbeatPing, State::Open { socket, heartbeat }) => {

@@ -50,8 +50,9 @@
 //!   timeout (`"heartbeat timeout"`; the server is sent 4000 if the socket can still
 //!   carry it), or close timeout. Synthetic timeouts are preceded by an
 //!   [`Event::Error`] saying which.
-//! - **Server close codes.** 1013 waits exactly `max_reconnection_delay` (not
-//!   jittered). Codes in `stop_on_close_codes` (server closes only) and a `should_reconnect`
+//! - **Server close codes.** 1013 waits `max_reconnection_delay`, jittered into
+//!   `[max(1-j), max]` like every delay (a shedding server sends it to many clients
+//!   at once). Codes in `stop_on_close_codes` (server closes only) and a `should_reconnect`
 //!   veto stop for good with [`StopReason::CloseCode`]. Any other code, 1000
 //!   included, reconnects: the socket is meant to stay connected.
 //! - **`close()`** is final: it cancels every timer and attempt. It yields one
@@ -82,10 +83,10 @@ mod state;
 mod time;
 mod timers;
 
-pub use config::{Config, ConfigError, Field};
+pub use config::{Config, ConfigError, Field, QueueOverflow};
 pub use event::{
-    validate_close, Action, CloseError, CloseInfo, Closer, DiscardReason, ErrorKind, Event,
-    ReadyState, SendError, SendOutcome, SocketId, StopReason,
+    validate_close, Action, CloseError, CloseInfo, Closer, Delivery, DiscardReason, ErrorKind,
+    Event, ReadyState, SendError, SendOptions, SendOutcome, SocketId, StopReason,
 };
 pub use machine::Machine;
 pub use queue::Payload;

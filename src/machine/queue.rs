@@ -6,6 +6,8 @@
 
 use std::collections::VecDeque;
 
+use super::time::Instant;
+
 /// What the core needs to know about a message it holds or inspects.
 ///
 /// Implemented for [`Message`](crate::Message); the JS binding implements it for its
@@ -38,25 +40,26 @@ pub(crate) enum Overflow {
     Bytes,
 }
 
+/// One queued message, with what the queue needs to know about it.
+#[derive(Debug)]
+pub(crate) struct Entry<M> {
+    pub(crate) msg: M,
+    /// Its byte length (measured once: for a JS string it costs).
+    len: usize,
+    /// When it expires (its TTL), if ever.
+    pub(crate) expires: Option<Instant>,
+    /// The caller's tracking number, for a delivery result.
+    pub(crate) track: Option<u64>,
+}
+
 /// A FIFO bounded by count and bytes.
 #[derive(Debug)]
 pub(crate) struct SendQueue<M> {
-    /// Each message with its byte length (measured once: for a JS string it costs).
-    items: VecDeque<(M, usize)>,
+    items: VecDeque<Entry<M>>,
     bytes: usize,
     max_messages: usize,
     max_bytes: usize,
-    /// Messages ever pushed and ever removed: message n (from 0) is the n-th to
-    /// leave, since the queue is FIFO. So a sender can tell when its messages left.
-    pushed: u64,
-    removed: u64,
-    /// The most recent ranges `[from, to)` of removal numbers that were discarded
-    /// rather than sent (a few: discards are rare user actions).
-    discarded: VecDeque<(u64, u64)>,
 }
-
-/// How many discard ranges are remembered.
-const DISCARD_MEMORY: usize = 32;
 
 impl<M: Payload> SendQueue<M> {
     pub(crate) fn new(max_messages: usize, max_bytes: usize) -> Self {
@@ -65,68 +68,86 @@ impl<M: Payload> SendQueue<M> {
             bytes: 0,
             max_messages,
             max_bytes,
-            pushed: 0,
-            removed: 0,
-            discarded: VecDeque::new(),
         }
     }
 
-    /// Appends `msg`, or hands it back with the limit it would break.
-    pub(crate) fn push(&mut self, msg: M) -> Result<(), (Overflow, M)> {
-        if self.items.len() >= self.max_messages {
+    /// Appends `msg`, or hands it back with the limit it would break. With
+    /// `drop_oldest`, the oldest messages are removed to make room instead (and
+    /// returned); a message larger than the byte limit is still refused.
+    pub(crate) fn push(
+        &mut self,
+        msg: M,
+        expires: Option<Instant>,
+        track: Option<u64>,
+        drop_oldest: bool,
+    ) -> Result<Vec<Entry<M>>, (Overflow, M)> {
+        let len = msg.byte_len();
+        if len > self.max_bytes {
+            return Err((Overflow::Bytes, msg));
+        }
+        if self.max_messages == 0 {
             return Err((Overflow::Messages, msg));
         }
-        let len = msg.byte_len();
-        match self.bytes.checked_add(len) {
-            Some(total) if total <= self.max_bytes => {
-                self.bytes = total;
-                self.items.push_back((msg.into_owned(), len));
-                self.pushed += 1;
-                Ok(())
+        let full = |q: &Self| q.items.len() >= q.max_messages || q.bytes + len > q.max_bytes;
+        let mut dropped = Vec::new();
+        if full(self) {
+            if !drop_oldest {
+                let why = if self.items.len() >= self.max_messages {
+                    Overflow::Messages
+                } else {
+                    Overflow::Bytes
+                };
+                return Err((why, msg));
             }
-            _ => Err((Overflow::Bytes, msg)),
+            while full(self) {
+                match self.pop() {
+                    Some(old) => dropped.push(old),
+                    None => break,
+                }
+            }
         }
+        self.bytes += len;
+        self.items.push_back(Entry {
+            msg: msg.into_owned(),
+            len,
+            expires,
+            track,
+        });
+        Ok(dropped)
     }
 
     /// Removes and returns the oldest message.
-    pub(crate) fn pop(&mut self) -> Option<M> {
-        let (msg, len) = self.items.pop_front()?;
-        self.bytes = self.bytes.saturating_sub(len);
-        self.removed += 1;
-        Some(msg)
+    pub(crate) fn pop(&mut self) -> Option<Entry<M>> {
+        let entry = self.items.pop_front()?;
+        self.bytes = self.bytes.saturating_sub(entry.len);
+        Some(entry)
     }
 
-    /// Removes and returns every message, oldest first, as discarded.
-    pub(crate) fn drain(&mut self) -> Vec<M> {
+    /// Removes and returns every message, oldest first.
+    pub(crate) fn drain(&mut self) -> Vec<Entry<M>> {
         self.bytes = 0;
-        let drained: Vec<M> = self.items.drain(..).map(|(msg, _)| msg).collect();
-        let from = self.removed;
-        self.removed += drained.len() as u64;
-        if !drained.is_empty() {
-            if self.discarded.len() == DISCARD_MEMORY {
-                self.discarded.pop_front();
-            }
-            self.discarded.push_back((from, self.removed));
-        }
-        drained
+        self.items.drain(..).collect()
     }
 
-    /// `(pushed, removed)`: messages ever queued, and ever taken out (sent or
-    /// discarded). Message number `n` (counting pushes from 0) has left the queue
-    /// once `removed > n`.
-    pub(crate) fn counts(&self) -> (u64, u64) {
-        (self.pushed, self.removed)
-    }
-
-    /// Whether any message numbered in `[from, to)` was discarded rather than sent
-    /// (`None` when that is too long ago to know).
-    pub(crate) fn discarded_in(&self, from: u64, to: u64) -> Option<bool> {
-        if let Some(&(oldest, _)) = self.discarded.front() {
-            if self.discarded.len() == DISCARD_MEMORY && from < oldest {
-                return None;
+    /// Removes and returns the messages `take` picks, keeping the others in order.
+    pub(crate) fn remove_where(&mut self, take: impl Fn(&Entry<M>) -> bool) -> Vec<Entry<M>> {
+        let mut taken = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.items.len());
+        for entry in self.items.drain(..) {
+            if take(&entry) {
+                self.bytes = self.bytes.saturating_sub(entry.len);
+                taken.push(entry);
+            } else {
+                kept.push_back(entry);
             }
         }
-        Some(self.discarded.iter().any(|&(a, b)| a < to && from < b))
+        self.items = kept;
+        taken
+    }
+
+    /// The earliest expiry of a queued message.
+    pub(crate) fn next_expiry(&self) -> Option<Instant> {
+        self.items.iter().filter_map(|e| e.expires).min()
     }
 
     pub(crate) fn has_room(&self) -> bool {
@@ -155,84 +176,110 @@ mod tests {
         }
     }
 
+    type Q = SendQueue<&'static str>;
+
+    fn push(q: &mut Q, m: &'static str) -> Result<(), (Overflow, &'static str)> {
+        q.push(m, None, None, false).map(|_| ())
+    }
+
+    fn pop(q: &mut Q) -> Option<&'static str> {
+        q.pop().map(|e| e.msg)
+    }
+
+    fn msgs(entries: Vec<Entry<&'static str>>) -> Vec<&'static str> {
+        entries.into_iter().map(|e| e.msg).collect()
+    }
+
     #[test]
     fn messages_come_out_in_the_order_they_went_in() {
         let mut q = SendQueue::new(10, 100);
         for m in ["a", "bb", "ccc"] {
-            q.push(m).unwrap();
+            push(&mut q, m).unwrap();
         }
         assert_eq!((q.len(), q.bytes()), (3, 6));
-        assert_eq!(q.pop(), Some("a"));
-        assert_eq!(q.pop(), Some("bb"));
+        assert_eq!(pop(&mut q), Some("a"));
+        assert_eq!(pop(&mut q), Some("bb"));
         assert_eq!(q.bytes(), 3);
-        assert_eq!(q.pop(), Some("ccc"));
-        assert_eq!(q.pop(), None);
+        assert_eq!(pop(&mut q), Some("ccc"));
+        assert_eq!(pop(&mut q), None);
         assert_eq!(q.bytes(), 0);
     }
 
     #[test]
     fn a_message_over_the_count_limit_is_handed_back_and_the_queue_is_unchanged() {
         let mut q = SendQueue::new(2, 100);
-        q.push("a").unwrap();
-        q.push("b").unwrap();
-        assert_eq!(q.push("c"), Err((Overflow::Messages, "c")));
+        push(&mut q, "a").unwrap();
+        push(&mut q, "b").unwrap();
+        assert_eq!(push(&mut q, "c"), Err((Overflow::Messages, "c")));
         assert_eq!((q.len(), q.bytes()), (2, 2));
     }
 
     #[test]
     fn a_message_over_the_byte_limit_is_handed_back_but_a_smaller_one_fits() {
         let mut q = SendQueue::new(10, 5);
-        q.push("abc").unwrap();
-        assert_eq!(q.push("abc"), Err((Overflow::Bytes, "abc")));
-        assert_eq!(q.push("ab"), Ok(()));
+        push(&mut q, "abc").unwrap();
+        assert_eq!(push(&mut q, "abc"), Err((Overflow::Bytes, "abc")));
+        assert_eq!(push(&mut q, "ab"), Ok(()));
         assert_eq!(q.bytes(), 5);
-        assert_eq!(q.drain(), ["abc", "ab"]);
+        assert_eq!(msgs(q.drain()), ["abc", "ab"]);
         assert_eq!((q.len(), q.bytes()), (0, 0));
     }
 
     #[test]
-    fn counts_number_every_message_and_remember_which_were_discarded() {
+    fn drop_oldest_makes_room_but_still_refuses_a_message_larger_than_the_limit() {
+        let mut q = SendQueue::new(2, 5);
+        push(&mut q, "a").unwrap();
+        push(&mut q, "b").unwrap();
+        let dropped = q.push("c", None, None, true).unwrap();
+        assert_eq!(msgs(dropped), ["a"]);
+        let dropped = q.push("dddd", None, None, true).unwrap();
+        assert_eq!(
+            msgs(dropped),
+            ["b"],
+            "one out is room enough: 1 + 4 bytes fit"
+        );
+        let dropped = q.push("ee", None, None, true).unwrap();
+        assert_eq!(msgs(dropped), ["c", "dddd"], "the bytes need both gone");
+        assert_eq!(
+            q.push("eeeeee", None, None, true).map(|_| ()),
+            Err((Overflow::Bytes, "eeeeee"))
+        );
+        assert_eq!(msgs(q.drain()), ["ee"]);
+    }
+
+    #[test]
+    fn expiries_and_tracking_travel_with_their_message() {
         let mut q = SendQueue::new(10, 100);
-        for m in ["a", "b", "c"] {
-            q.push(m).unwrap();
-        }
-        assert_eq!(q.counts(), (3, 0));
-        assert_eq!(q.pop(), Some("a")); // message 0 sent
-        assert_eq!(q.drain(), ["b", "c"]); // 1 and 2 discarded
-        q.push("d").unwrap();
-        assert_eq!(q.pop(), Some("d")); // 3 sent
-        assert_eq!(q.counts(), (4, 4));
-        assert_eq!(q.discarded_in(0, 1), Some(false));
-        assert_eq!(q.discarded_in(1, 2), Some(true));
-        assert_eq!(q.discarded_in(0, 4), Some(true));
-        assert_eq!(q.discarded_in(3, 4), Some(false));
-        assert_eq!(q.discarded_in(2, 3), Some(true));
-        // Long ago: unknown once more discards than remembered came after.
-        for _ in 0..DISCARD_MEMORY {
-            q.push("x").unwrap();
-            q.drain();
-        }
-        assert_eq!(q.discarded_in(0, 1), None);
-        assert_eq!(q.discarded_in(q.counts().1 - 1, q.counts().1), Some(true));
+        let t = |ms| Instant::from_millis_f64(ms);
+        q.push("a", Some(t(30.0)), None, false).unwrap();
+        q.push("b", None, Some(7), false).unwrap();
+        q.push("c", Some(t(10.0)), None, false).unwrap();
+        assert_eq!(q.next_expiry(), Some(t(10.0)));
+        let expired = q.remove_where(|e| e.expires.is_some_and(|x| x <= t(20.0)));
+        assert_eq!(msgs(expired), ["c"]);
+        assert_eq!(q.next_expiry(), Some(t(30.0)));
+        let tracked = q.remove_where(|e| e.track.is_some());
+        assert_eq!(tracked[0].track, Some(7));
+        assert_eq!((q.len(), q.bytes()), (1, 1));
     }
 
     #[test]
     fn a_zero_sized_queue_accepts_nothing() {
         let mut q = SendQueue::new(0, 100);
         assert!(!q.has_room());
-        assert_eq!(q.push(""), Err((Overflow::Messages, "")));
+        assert_eq!(push(&mut q, ""), Err((Overflow::Messages, "")));
     }
 
     #[test]
     fn room_is_below_both_limits() {
         let mut q = SendQueue::new(2, 4);
         assert!(q.has_room());
-        q.push("ab").unwrap();
+        push(&mut q, "ab").unwrap();
         assert!(q.has_room());
-        q.push("cd").unwrap();
+        push(&mut q, "cd").unwrap();
         assert!(!q.has_room(), "both limits reached");
         let mut q = SendQueue::new(10, 3);
-        q.push("abc").unwrap();
+        push(&mut q, "abc").unwrap();
         assert!(!q.has_room(), "byte limit reached");
     }
 }

@@ -21,17 +21,23 @@ pub(crate) enum Timer {
     HeartbeatDeadline,
     /// The close handshake took longer than `close_timeout`.
     Close,
+    /// A queued message's TTL runs out.
+    Expiry,
+    /// Time to compare the wall clock with the monotonic one (a machine that slept).
+    ClockCheck,
 }
 
 impl Timer {
     /// Every timer, in the order ties are resolved (earlier wins).
-    pub(crate) const ALL: [Timer; 6] = [
+    pub(crate) const ALL: [Timer; 8] = [
         Timer::Close,
         Timer::Connect,
         Timer::HeartbeatDeadline,
         Timer::Uptime,
         Timer::HeartbeatPing,
         Timer::Backoff,
+        Timer::Expiry,
+        Timer::ClockCheck,
     ];
 }
 
@@ -44,6 +50,8 @@ pub(crate) struct TimerTable {
     heartbeat_ping: Option<Instant>,
     heartbeat_deadline: Option<Instant>,
     close: Option<Instant>,
+    expiry: Option<Instant>,
+    clock_check: Option<Instant>,
 }
 
 impl TimerTable {
@@ -55,6 +63,8 @@ impl TimerTable {
             Timer::HeartbeatPing => &mut self.heartbeat_ping,
             Timer::HeartbeatDeadline => &mut self.heartbeat_deadline,
             Timer::Close => &mut self.close,
+            Timer::Expiry => &mut self.expiry,
+            Timer::ClockCheck => &mut self.clock_check,
         }
     }
 
@@ -66,6 +76,8 @@ impl TimerTable {
             Timer::HeartbeatPing => self.heartbeat_ping,
             Timer::HeartbeatDeadline => self.heartbeat_deadline,
             Timer::Close => self.close,
+            Timer::Expiry => self.expiry,
+            Timer::ClockCheck => self.clock_check,
         }
     }
 
@@ -77,8 +89,13 @@ impl TimerTable {
         *self.slot(timer) = None;
     }
 
+    /// Disarms every timer of the connection; the queue's expiry stays (the queue
+    /// outlives connections).
     pub(crate) fn stop_all(&mut self) {
-        *self = TimerTable::default();
+        *self = TimerTable {
+            expiry: self.expiry,
+            ..TimerTable::default()
+        };
     }
 
     /// The earliest armed deadline.
@@ -111,8 +128,13 @@ mod tests {
         assert_eq!(t.next(), Some(Instant::from_millis(10)));
         t.stop(Timer::Uptime);
         assert_eq!(t.next(), Some(Instant::from_millis(30)));
+        t.set(Timer::Expiry, Instant::from_millis(40));
         t.stop_all();
-        assert_eq!(t.next(), None);
+        assert_eq!(
+            t.next(),
+            Some(Instant::from_millis(40)),
+            "the queue's expiry stays"
+        );
     }
 
     #[test]

@@ -39,8 +39,8 @@ use super::listener::Listener;
 use super::native::{NativeEvent, NativeSocket};
 use super::url;
 use crate::machine::{
-    Action, CloseError, CloseInfo, Closer, Config, ConfigError, Event, Instant, Machine, Payload,
-    ReadyState, SendError, SendOutcome, SocketId,
+    Action, CloseError, CloseInfo, Closer, Config, ConfigError, Delivery, Event, Instant, Machine,
+    Payload, ReadyState, SendError, SendOptions, SendOutcome, SocketId,
 };
 
 /// An outbound payload the driver can put on a native socket.
@@ -56,6 +56,8 @@ pub(crate) trait Output: 'static {
     fn message(&self, data: JsValue);
     /// A lifecycle event (what the server chose on open is in [`Driver::opened`]).
     fn event(&self, event: Event);
+    /// The fate of the tracked message `id` (see [`Driver::send`]).
+    fn receipt(&self, id: u64, fate: Delivery);
 }
 
 /// What the server agreed to, read when the socket opened.
@@ -106,6 +108,7 @@ pub(crate) struct Setup {
 enum Outgoing {
     Message(JsValue),
     Event(Event),
+    Receipt(u64, Delivery),
 }
 
 struct Current {
@@ -123,6 +126,8 @@ pub(crate) struct Driver<M, O> {
     outbox: RefCell<VecDeque<Outgoing>>,
     /// Whether [`Driver::pump`] is running (further down the stack).
     pumping: Cell<bool>,
+    /// The last tracking number handed out.
+    tracks: Cell<u64>,
     url_source: Resolver<String>,
     protocols_source: Resolver<Vec<String>>,
     binary_type: Cell<BinaryType>,
@@ -146,6 +151,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             timer: RefCell::new(None),
             outbox: RefCell::new(VecDeque::new()),
             pumping: Cell::new(false),
+            tracks: Cell::new(0),
             url_source: setup.url,
             protocols_source: setup.protocols,
             binary_type: Cell::new(setup.binary_type),
@@ -156,6 +162,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             _page: page_listeners(me.clone()),
             output,
         });
+        driver.with_machine(|m, now| m.handle_wall_clock(now, js_sys::Date::now()));
         driver.pump();
         Ok(driver)
     }
@@ -167,26 +174,53 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     // ----- commands (called by user handles) ------------------------------------
 
     /// Sends or queues `message`: `Ok(true)` when it was handed to an open native
-    /// socket, `Ok(false)` when it was queued.
-    pub(crate) fn send(&self, message: M) -> Result<bool, SendError<M>> {
-        let outcome = self.machine.borrow_mut().send(message)?;
+    /// socket, `Ok(false)` when it was queued (or discarded at once: a zero TTL).
+    /// With `track`, its fate comes to [`Output::receipt`] (at once when sent now).
+    pub(crate) fn send(
+        &self,
+        message: M,
+        options: SendOptions,
+        track: Option<u64>,
+    ) -> Result<bool, SendError<M>> {
+        let now = clock::now();
+        let outcome = self
+            .machine
+            .borrow_mut()
+            .send_with(now, message, options, track)?;
         match outcome {
             SendOutcome::Transmit { socket, message } => match self.open_native(socket) {
                 Some(native) => {
                     let _ = message.transmit(native.ws());
+                    if let Some(id) = track {
+                        self.output.receipt(id, Delivery::Sent);
+                    }
                     Ok(true)
                 }
                 // The core thinks it open, but the browser already started closing
                 // (the server's close frame arrived; its close event is still to
                 // come): keep the message for the next connection.
-                None => self.machine.borrow_mut().enqueue(message).map(|()| false),
+                None => self
+                    .machine
+                    .borrow_mut()
+                    .enqueue(message, track)
+                    .map(|()| false),
             },
-            SendOutcome::Pending => {
+            SendOutcome::Pending | SendOutcome::Discarded => {
                 self.pump();
                 Ok(false)
             }
-            SendOutcome::Queued => Ok(false),
+            SendOutcome::Queued => {
+                self.pump(); // a drop-oldest discard, and its event
+                Ok(false)
+            }
         }
+    }
+
+    /// A fresh tracking number for [`send`](Driver::send).
+    pub(crate) fn next_track(&self) -> u64 {
+        let id = self.tracks.get().wrapping_add(1);
+        self.tracks.set(id);
+        id
     }
 
     /// Takes everything out of the queue, in order.
@@ -235,14 +269,6 @@ impl<M: Outbound, O: Output> Driver<M, O> {
 
     pub(crate) fn send_high_water(&self) -> usize {
         self.machine.borrow().config().send_high_water
-    }
-
-    pub(crate) fn queue_counts(&self) -> (u64, u64) {
-        self.machine.borrow().queue_counts()
-    }
-
-    pub(crate) fn discarded_in(&self, from: u64, to: u64) -> Option<bool> {
-        self.machine.borrow().discarded_in(from, to)
     }
 
     pub(crate) fn url(&self) -> String {
@@ -353,12 +379,20 @@ impl<M: Outbound, O: Output> Driver<M, O> {
 
     fn on_timer(&self) {
         *self.timer.borrow_mut() = None;
-        self.with_machine(|m, now| m.handle_timeout(now));
+        let wall = js_sys::Date::now();
+        self.with_machine(|m, now| {
+            m.handle_wall_clock(now, wall);
+            m.handle_timeout(now);
+        });
         self.pump();
     }
 
     fn on_resume(&self) {
-        self.with_machine(|m, now| m.handle_resume(now));
+        let wall = js_sys::Date::now();
+        self.with_machine(|m, now| {
+            m.handle_wall_clock(now, wall);
+            m.handle_resume(now);
+        });
         self.pump();
     }
 
@@ -390,10 +424,18 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 let Some(event) = event else { break };
                 self.outbox.borrow_mut().push_back(Outgoing::Event(event));
             }
+            loop {
+                let receipt = self.machine.borrow_mut().poll_receipt();
+                let Some((id, fate)) = receipt else { break };
+                self.outbox
+                    .borrow_mut()
+                    .push_back(Outgoing::Receipt(id, fate));
+            }
             let next = self.outbox.borrow_mut().pop_front();
             match next {
                 Some(Outgoing::Message(data)) => self.output.message(data),
                 Some(Outgoing::Event(event)) => self.output.event(event),
+                Some(Outgoing::Receipt(id, fate)) => self.output.receipt(id, fate),
                 None => break,
             }
         }
@@ -411,7 +453,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 // Flushing onto a socket the browser is already closing: back to
                 // the queue, in order, for the next connection.
                 None => {
-                    let _ = self.machine.borrow_mut().enqueue(message);
+                    let _ = self.machine.borrow_mut().enqueue(message, None);
                 }
             },
             Action::SendHeartbeat { socket } => {
@@ -612,6 +654,11 @@ fn page_listeners<M: Outbound, O: Output>(me: Weak<Driver<M, O>>) -> Vec<Listene
         .dyn_ref::<web_sys::Window>()
         .and_then(web_sys::Window::document)
     {
+        listeners.extend(Listener::new(
+            document.as_ref(),
+            "resume",
+            resume(me.clone()),
+        ));
         let doc = document.clone();
         let me = me.clone();
         listeners.extend(Listener::new(

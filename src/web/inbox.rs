@@ -24,7 +24,7 @@ use futures_core::Stream;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::driver::{Driver, Output};
-use crate::machine::{Event, StopReason};
+use crate::machine::{Delivery, Event, StopReason};
 use crate::{Error, Message};
 
 /// One item of [`Socket::items`](crate::Socket::items): a message or a lifecycle
@@ -51,6 +51,8 @@ struct Log {
     /// Waiting for a change of state (open, stop, queue room): `opened()`, the Sink.
     watchers: Vec<Waker>,
     stopped: Option<StopReason>,
+    /// Fates of tracked messages not yet collected (by a `Sink` flush).
+    receipts: std::collections::HashMap<u64, Delivery>,
 }
 
 /// Where one reader is.
@@ -76,6 +78,7 @@ impl Inbox {
             readers: Vec::new(),
             watchers: Vec::new(),
             stopped: None,
+            receipts: std::collections::HashMap::new(),
         }))
     }
 
@@ -98,6 +101,19 @@ impl Inbox {
 
     pub(crate) fn stopped(&self) -> Option<StopReason> {
         self.0.borrow().stopped
+    }
+
+    /// Takes the fate of tracked message `id`, once known.
+    pub(crate) fn take_receipt(&self, id: u64) -> Option<Delivery> {
+        self.0.borrow_mut().receipts.remove(&id)
+    }
+
+    /// Forgets tracked messages nobody will ask about.
+    pub(crate) fn forget_receipts(&self, ids: &[u64]) {
+        let mut log = self.0.borrow_mut();
+        for id in ids {
+            log.receipts.remove(id);
+        }
     }
 
     /// Wakes `cx` on the next change of state.
@@ -210,6 +226,17 @@ impl Output for Inbox {
 
     fn event(&self, event: Event) {
         self.push(Item::Event(event));
+    }
+
+    fn receipt(&self, id: u64, fate: Delivery) {
+        let wakers = {
+            let mut log = self.0.borrow_mut();
+            log.receipts.insert(id, fate);
+            std::mem::take(&mut log.watchers)
+        };
+        for waker in wakers {
+            waker.wake();
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use futures_sink::Sink;
 use gloo_timers::callback::Timeout;
 
 use super::socket::{send_error, Socket};
-use crate::machine::{ReadyState, StopReason};
+use crate::machine::{Delivery, ReadyState, SendOptions, StopReason};
 use crate::{Error, Message};
 
 /// How often a sink waiting on the browser's buffer looks again (the browser fires
@@ -23,9 +23,10 @@ const RECHECK_MS: u32 = 10;
 /// One handle's `Sink` progress.
 #[derive(Default)]
 pub(crate) struct SinkState {
-    /// Queue numbers `[from, to)` of messages this sink queued that have not been
-    /// seen leaving the queue yet (see `Machine::queue_counts`).
-    pending: Option<(u64, u64)>,
+    /// Tracking numbers of the messages this sink queued whose fate is not known.
+    pending: Vec<u64>,
+    /// Whether one of them was discarded or expired since the last flush.
+    lost: bool,
     recheck: Option<Timeout>,
 }
 
@@ -71,38 +72,55 @@ impl Sink<Message> for Socket {
     /// handle filled the queue since `poll_ready`.
     fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
         let driver = self.driver().clone();
-        let (before, _) = driver.queue_counts();
-        driver.send(item).map_err(send_error)?;
-        let (after, _) = driver.queue_counts();
-        if after > before {
-            let state = self.sink_state();
-            let from = state.pending.map_or(before, |(from, _)| from);
-            state.pending = Some((from, after));
+        let id = driver.next_track();
+        let sent_now = driver
+            .send(item, SendOptions::default(), Some(id))
+            .map_err(send_error)?;
+        if sent_now {
+            let _ = driver.output().take_receipt(id);
+        } else {
+            self.sink_state().pending.push(id);
         }
         Ok(())
     }
 
     /// Done once every message this sink queued has been handed to an open socket.
-    /// `Err(Error::Discarded)` if some were discarded instead (`drain_queued()`);
-    /// `Err(Error::Stopped)` while they wait for a `reconnect()` after a stop.
+    /// `Err(Error::Discarded)` if some were discarded or expired instead;
+    /// `Err(Error::Stopped)` if the socket stopped before they could go.
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let driver = self.driver().clone();
-        let Some((from, to)) = self.sink_state().pending else {
-            return Poll::Ready(Ok(()));
-        };
-        let (_, removed) = driver.queue_counts();
-        if removed >= to {
-            self.sink_state().pending = None;
-            return Poll::Ready(match driver.discarded_in(from, to) {
-                Some(false) => Ok(()),
-                _ => Err(Error::Discarded),
+        let state = self.sink_state();
+        let mut stopped = false;
+        state
+            .pending
+            .retain(|id| match driver.output().take_receipt(*id) {
+                None => true,
+                Some(Delivery::Sent) => false,
+                Some(Delivery::Stopped) => {
+                    stopped = true;
+                    false
+                }
+                Some(_) => {
+                    state.lost = true;
+                    false
+                }
             });
-        }
-        if let Some(reason) = driver.output().stopped() {
+        if stopped {
+            driver.output().forget_receipts(&state.pending);
+            state.pending.clear();
+            state.lost = false;
+            let reason = driver.output().stopped().unwrap_or(StopReason::Close);
             return Poll::Ready(Err(Error::Stopped(reason)));
         }
-        driver.output().watch(cx);
-        Poll::Pending
+        if !state.pending.is_empty() {
+            driver.output().watch(cx);
+            return Poll::Pending;
+        }
+        Poll::Ready(if std::mem::take(&mut state.lost) {
+            Err(Error::Discarded)
+        } else {
+            Ok(())
+        })
     }
 
     /// Closes with 1000 and waits until the close is complete.

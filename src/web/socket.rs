@@ -16,7 +16,7 @@ use super::builder::Builder;
 use super::driver::{Driver, Outbound};
 use super::inbox::{Cursor, Events, Filter, Inbox, Item, Items, Json, Messages};
 use super::sink::{Sender, SinkState};
-use crate::machine::{ReadyState, SendError, StopReason};
+use crate::machine::{ReadyState, SendError, SendOptions, StopReason};
 use crate::{Error, Message};
 
 impl Outbound for Message {
@@ -209,7 +209,9 @@ impl Socket {
     /// [`SendError::QueueFull`] if the queue is at its limit; the message is
     /// handed back.
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError<Message>> {
-        self.driver.send(message.into()).map(|_| ())
+        self.driver
+            .send(message.into(), SendOptions::default(), None)
+            .map(|_| ())
     }
 
     /// Sends `value` as a JSON text message.

@@ -316,9 +316,10 @@ test('an attempt that hangs is abandoned after connectionTimeout, and the retry 
   const r = await page.evaluate(
     async ({ url, id, FAST }) => {
       const { SteadySocket, next, record } = await import('/helpers.mjs');
+      // The attempt starts inside the constructor: measure from before it.
+      const t0 = performance.now();
       const s = new SteadySocket(url, undefined, { ...FAST, connectionTimeout: 200 });
       const log = record(s);
-      const t0 = performance.now();
       const rec = await next(s, 'reconnecting', 2000);
       const timedOutAfter = performance.now() - t0;
       await ctl(`/instances/${id}/mode?stall=0`);

@@ -22,6 +22,8 @@ const options: SteadySocketOptions = {
   heartbeatResponse: 'pong',
   startClosed: false,
   debug: false,
+  messageTtl: 30_000,
+  queueOverflow: 'drop-oldest',
 };
 
 const socket = new SteadySocket('wss://example.com/live', ['v1'], options);
@@ -35,7 +37,9 @@ const open: boolean = state === SteadySocket.OPEN && socket.OPEN === 1;
 const counts: number = socket.retryCount + socket.bufferedAmount;
 const names: string = socket.url + socket.protocol + socket.extensions;
 
-const handedOver: boolean = socket.send('text');
+const handedOver: boolean = socket.send('text', { ttl: 5000 });
+const result: Promise<void> = socket.sendWithResult('tracked', { ttl: 0 });
+void result;
 socket.send(new Uint8Array([1, 2, 3]));
 socket.send(new ArrayBuffer(8));
 socket.send(new Blob(['x']));
@@ -71,6 +75,8 @@ void handedOver;
 new SteadySocket('ws://x', [], { minReconnectionDelay: '1000' });
 // @ts-expect-error unknown event details are not `any`
 socket.addEventListener('stop', (event) => event.detail.nope);
+// @ts-expect-error queueOverflow is one of two words
+new SteadySocket('ws://x', [], { queueOverflow: 'drop-newest' });
 // @ts-expect-error send takes data, not a number
 socket.send(42);
 // @ts-expect-error readyState is read-only
