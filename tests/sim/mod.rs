@@ -80,9 +80,21 @@ impl Sim {
             }
             self.now = self.now.max(at);
             self.m.handle_timeout(self.now);
+            self.assert_no_timer_left_due();
             self.drain();
         }
         self.now = target;
+    }
+
+    /// `handle_timeout(now)` runs everything due at `now`: a timer still due would
+    /// make the loops here spin forever, so fail instead of hanging.
+    fn assert_no_timer_left_due(&self) {
+        assert!(
+            self.m.poll_timeout().is_none_or(|t| t > self.now),
+            "a timer is still due after handle_timeout({:?}): {:?}",
+            self.now,
+            self.m.poll_timeout()
+        );
     }
 
     /// Jumps straight to `d` later and fires what is due then, at that one late
@@ -90,6 +102,7 @@ impl Sim {
     pub fn jump(&mut self, d: Duration) {
         self.now = self.now + d;
         self.m.handle_timeout(self.now);
+        self.assert_no_timer_left_due();
         self.drain();
     }
 
@@ -98,6 +111,7 @@ impl Sim {
         let at = self.m.poll_timeout().expect("a timer is armed");
         self.now = self.now.max(at);
         self.m.handle_timeout(self.now);
+        self.assert_no_timer_left_due();
         self.drain();
         self.now
     }
