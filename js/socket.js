@@ -117,6 +117,10 @@ export function define(Core) {
   class SteadySocket extends EventTarget {
     #core;
     #user;
+    // The running onConnect: its inbox and waiting next() calls; and the messages it
+    // left unread, delivered right after the open event.
+    #hook = null;
+    #unread = [];
     // sendWithResult(): its promises by tracking number, settled by `receipt`.
     #tracks = 0;
     #pending = new Map();
@@ -151,12 +155,14 @@ export function define(Core) {
       const target = typeof url === 'function' ? url : String(url);
       protocols = toProtocols(protocols);
       const predicate = options?.shouldReconnect;
-      this.#user = { url: target, protocols, shouldReconnect: predicate };
+      const onConnect = options?.onConnect;
+      this.#user = { url: target, protocols, shouldReconnect: predicate, onConnect };
       const calls = SteadySocket.#callbacks(new WeakRef(this));
-      if (typeof predicate === 'function') {
-        // Everything else the user set, read through the prototype chain.
-        options = Object.create(options, { shouldReconnect: { value: calls.shouldReconnect } });
-      }
+      // Everything else the user set is read through the prototype chain.
+      const own = {};
+      if (typeof predicate === 'function') own.shouldReconnect = { value: calls.shouldReconnect };
+      if (typeof onConnect === 'function') own.onConnect = { value: calls.onConnect };
+      if (Object.keys(own).length > 0) options = Object.create(options, own);
       this.#depth++;
       try {
         this.#core = new Core(
@@ -185,6 +191,11 @@ export function define(Core) {
         return socket ? Reflect.apply(socket.#user[name], undefined, [arg]) : fallback;
       };
       return {
+        onConnect: (attempt, protocol) => {
+          const socket = ref.deref();
+          if (!socket) throw new DOMException('the socket is gone', 'InvalidStateError');
+          return socket.#startHook(attempt, protocol);
+        },
         message: (data) => ref.deref()?.#message(data),
         event: (kind, detail) => ref.deref()?.#event(kind, detail),
         url: user('url', undefined),
@@ -377,6 +388,54 @@ export function define(Core) {
       this.#fire(new this.#MessageEvent('message', { data }));
     }
 
+    // onConnect(conn): runs after each native open, before the queue flushes and
+    // `open` fires. `conn` talks to this connection only.
+    #startHook(attempt, protocol) {
+      const run = { queue: [], waiters: [], done: false };
+      this.#hook = run;
+      const core = this.#core;
+      const gone = (what) =>
+        new DOMException(`onConnect: ${what}: the connection is gone or onConnect has settled`, 'InvalidStateError');
+      const conn = {
+        attempt,
+        protocol,
+        send(data) {
+          if (run.done) throw gone('send');
+          const [kind, value, bytes] = payload(data);
+          core.hookSend(value, kind, bytes);
+        },
+        next() {
+          if (run.queue.length > 0) return Promise.resolve(run.queue.shift());
+          if (run.done) return Promise.reject(gone('next'));
+          return new Promise((resolve, reject) => run.waiters.push({ resolve, reject }));
+        },
+        clearQueue() {
+          return core.drainQueued().length;
+        },
+      };
+      return Reflect.apply(this.#user.onConnect, undefined, [conn]);
+    }
+
+    #hookMessage(data) {
+      const run = this.#hook;
+      if (!run) return;
+      if (run.waiters.length > 0) run.waiters.shift().resolve(data);
+      else run.queue.push(data);
+    }
+
+    #hookEnd(ok) {
+      const run = this.#hook;
+      this.#hook = null;
+      if (!run) return;
+      run.done = true;
+      // Read by the hook: never delivered. Unread: delivered after `open` (if ok).
+      this.#unread = ok ? run.queue.splice(0) : [];
+      run.queue.length = 0;
+      for (const w of run.waiters.splice(0)) {
+        w.reject(new DOMException('onConnect: next: the connection closed', 'InvalidStateError'));
+      }
+    }
+
     #receipt([id, fate]) {
       const p = this.#pending.get(id);
       if (!p) return;
@@ -396,6 +455,12 @@ export function define(Core) {
         case 'receipt':
           this.#receipt(detail);
           return;
+        case 'hook-message':
+          this.#hookMessage(detail);
+          return;
+        case 'hook-end':
+          this.#hookEnd(detail);
+          return;
         case 'connecting':
           this.#stopped = false;
           active.add(this);
@@ -408,6 +473,7 @@ export function define(Core) {
             this.#setOrigin('');
           }
           this.#fire(new Event('open'));
+          for (const data of this.#unread.splice(0)) this.#message(data);
           return;
         case 'error':
           this.#fire(new Event('error'));

@@ -36,6 +36,13 @@ export interface SteadySocketOptions {
   heartbeatResponse?: string;
   /** Do not connect until reconnect() (default false). */
   startClosed?: boolean;
+  /**
+   * Runs after every native open, before the queue flushes and `open` fires (e.g. to
+   * authenticate and resubscribe). Meanwhile readyState stays CONNECTING and send()
+   * queues. Throwing, rejecting or not settling within connectionTimeout fails the
+   * attempt (closed with 1000 "onConnect failed"; the backoff goes on).
+   */
+  onConnect?: (conn: Connection) => void | Promise<void>;
   /** Discard a queued message once it has waited this long, ms (default: never). */
   messageTtl?: number;
   /** A full queue: refuse the new message ("reject", default) or drop the oldest ("drop-oldest"). */
@@ -85,6 +92,20 @@ export interface ConnectingDetail {
 export interface HeartbeatDetail {
   /** Round-trip time of the heartbeat, ms. */
   rtt: number;
+}
+
+/** The connection being set up, as onConnect sees it. */
+export interface Connection {
+  /** The attempt number (0 for the first, n for retry n). */
+  readonly attempt: number;
+  /** The subprotocol the server chose. */
+  readonly protocol: string;
+  /** Sends on this connection now, never queued. Throws InvalidStateError once it is gone. */
+  send(data: string | ArrayBuffer | Blob | ArrayBufferView): void;
+  /** The next inbound message's data, in order; rejects when the connection closes. */
+  next(): Promise<string | Blob | ArrayBuffer>;
+  /** Discards what is queued (e.g. the user changed); returns how many. */
+  clearQueue(): number;
 }
 
 export interface SendOptions {

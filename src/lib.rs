@@ -51,5 +51,6 @@ pub use machine::{
 pub use message::Message;
 #[cfg(target_arch = "wasm32")]
 pub use web::{
-    Builder, Events, Item, Items, Json, Messages, OpenedFuture, Sender, Socket, WeakSocket,
+    Builder, Events, Handshake, HandshakeNext, Item, Items, Json, Messages, OpenedFuture, Sender,
+    Socket, WeakSocket,
 };

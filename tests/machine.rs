@@ -1331,3 +1331,138 @@ fn a_small_wall_clock_drift_is_not_a_sleep() {
     sim.drain();
     assert!(sim.take_actions().is_empty());
 }
+
+// ----- the connection hook (onConnect) ---------------------------------------------
+
+#[test]
+fn with_a_hook_the_queue_flushes_and_open_fires_only_once_the_hook_succeeds() {
+    let mut sim = Sim::new(hb_config(1000, 500));
+    let s = sim.expect_connect();
+    let _ = sim.send("queued");
+    sim.take_events();
+    sim.m.handle_open_with_hook(sim.now, s);
+    sim.drain();
+    assert_eq!(sim.m.ready_state(), ReadyState::Connecting);
+    assert!(
+        sent_texts(&sim.take_actions(), s).is_empty(),
+        "no flush yet"
+    );
+    assert!(sim.take_events().is_empty(), "no open yet");
+    // Sends during the hook queue; messages still come out (the driver routes them).
+    assert_eq!(sim.send("during"), SendOutcome::Queued);
+    assert_eq!(
+        sim.receive(s, "auth-challenge"),
+        Some(Message::from("auth-challenge"))
+    );
+    // The heartbeat already runs.
+    sim.advance(ms(1000));
+    assert_eq!(heartbeats(&sim.take_actions()), 1);
+    sim.m.handle_hook_done(sim.now, s, Ok(()));
+    sim.drain();
+    assert_eq!(sent_texts(&sim.take_actions(), s), ["queued", "during"]);
+    assert_eq!(sim.take_events(), [Event::Open]);
+    assert_eq!(sim.m.ready_state(), ReadyState::Open);
+}
+
+#[test]
+fn a_failing_hook_is_a_failed_attempt_that_keeps_the_queue_and_the_retry_count() {
+    let mut sim = Sim::new(exact());
+    let s = sim.expect_connect();
+    let _ = sim.send("kept");
+    sim.take_events();
+    sim.m.handle_open_with_hook(sim.now, s);
+    sim.m
+        .handle_hook_done(sim.now, s, Err("rejected: bad token".into()));
+    sim.drain();
+    assert!(sim.take_actions().contains(&Action::Abandon {
+        socket: s,
+        code: Some(1000),
+        reason: "onConnect failed".into()
+    }));
+    let events = sim.take_events();
+    assert!(matches!(&events[0], Event::Error(ErrorKind::Hook(m)) if m.contains("bad token")));
+    assert!(matches!(
+        &events[1],
+        Event::Close(CloseInfo {
+            code: 1006,
+            closer: Closer::Hook,
+            ..
+        })
+    ));
+    assert!(matches!(events[2], Event::Reconnecting { attempt: 1, .. }));
+    assert_eq!(sim.m.queued_messages(), 1);
+    // The next connection's hook succeeds: the queue goes out then.
+    sim.next_timeout();
+    let s2 = sim.expect_connect();
+    sim.m.handle_open_with_hook(sim.now, s2);
+    sim.m.handle_hook_done(sim.now, s2, Ok(()));
+    sim.drain();
+    assert_eq!(sent_texts(&sim.take_actions(), s2), ["kept"]);
+    assert_eq!(sim.m.retry_count(), 1, "not reset until min_uptime");
+}
+
+#[test]
+fn a_hook_that_never_settles_fails_after_connection_timeout() {
+    let mut sim = Sim::new(exact());
+    let s = sim.expect_connect();
+    sim.advance(ms(100));
+    sim.m.handle_open_with_hook(sim.now, s);
+    sim.take_events();
+    let opened = sim.now;
+    sim.next_timeout();
+    assert_eq!(sim.now, opened + exact().connection_timeout);
+    let events = sim.take_events();
+    assert!(matches!(&events[0], Event::Error(ErrorKind::Hook(_))));
+    // A late settle of the abandoned hook changes nothing.
+    sim.m.handle_hook_done(sim.now, s, Ok(()));
+    sim.drain();
+    assert!(!sim.take_events().contains(&Event::Open));
+}
+
+#[test]
+fn the_server_dropping_during_the_hook_is_an_ordinary_lost_connection() {
+    let mut sim = Sim::new(exact());
+    let s = sim.expect_connect();
+    sim.m.handle_open_with_hook(sim.now, s);
+    sim.take_events();
+    sim.server_close(s, 1006);
+    let events = sim.take_events();
+    assert!(matches!(
+        &events[0],
+        Event::Close(CloseInfo {
+            code: 1006,
+            closer: Closer::Remote,
+            ..
+        })
+    ));
+    assert!(matches!(events[1], Event::Reconnecting { .. }));
+    sim.m.handle_hook_done(sim.now, s, Ok(()));
+    sim.drain();
+    assert!(
+        sim.take_events().is_empty(),
+        "the old hook's result is ignored"
+    );
+}
+
+#[test]
+fn close_during_the_hook_is_a_close_while_connecting() {
+    let mut sim = Sim::new(exact());
+    let s = sim.expect_connect();
+    sim.m.handle_open_with_hook(sim.now, s);
+    sim.take_events();
+    sim.m.close(sim.now, Some(1000), "").unwrap();
+    sim.advance(ms(0));
+    assert_eq!(
+        sim.take_events(),
+        [
+            Event::Error(ErrorKind::Aborted),
+            Event::Close(CloseInfo {
+                code: 1006,
+                reason: String::new(),
+                was_clean: false,
+                closer: Closer::User
+            }),
+            Event::Stop(StopReason::Close)
+        ]
+    );
+}

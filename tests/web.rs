@@ -997,3 +997,74 @@ async fn opened_does_not_keep_the_socket_alive() {
     );
     server.delete().await;
 }
+
+// ----- the connection hook ----------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn on_connect_authenticates_before_the_queue_flushes_and_a_rejection_is_a_failed_attempt() {
+    let server = Server::new("auth=secret&echo=0").await;
+    let tokens = Rc::new(Cell::new(0u32));
+    let used = tokens.clone();
+    let socket = Socket::builder(&server.url)
+        .config(fast())
+        .on_connect(move |conn: steadysocket::Handshake| {
+            used.set(used.get() + 1);
+            async move {
+                let token = if conn.attempt() == 0 {
+                    "wrong"
+                } else {
+                    "secret"
+                };
+                conn.send(format!("auth {token}"))
+                    .map_err(|e| e.to_string())?;
+                match conn.next().await {
+                    Some(Message::Text(ok)) if ok == "ok" => Ok(()),
+                    other => Err(format!("auth failed: {other:?}")),
+                }
+            }
+        })
+        .connect()
+        .unwrap();
+    let rec = Recorder::start(&socket);
+    socket.send("queued").unwrap();
+    within(5000, socket.opened())
+        .await
+        .expect("opens")
+        .expect("no stop");
+    sleep(100).await;
+    assert_eq!(tokens.get(), 2);
+    assert_eq!(server.received_texts(0).await, ["auth wrong"]);
+    assert_eq!(server.received_texts(1).await, ["auth secret", "queued"]);
+    let events = rec.events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Error(ErrorKind::Hook(m)) if m.contains("denied"))),
+        "{events:?}"
+    );
+    assert_eq!(socket.retry_count(), 1);
+    server.delete().await;
+}
+
+#[wasm_bindgen_test]
+async fn messages_the_hook_left_unread_come_right_after_open() {
+    let server = Server::new("sendOnOpen=hello").await;
+    let mut socket = Socket::builder(&server.url)
+        .config(fast())
+        .on_connect(|conn: steadysocket::Handshake| async move {
+            let first = conn.next().await; // "hello": read by the hook
+            conn.send("one").map_err(|e| e.to_string())?; // echoed while the hook runs
+            sleep(100).await;
+            if first == Some(Message::from("hello")) {
+                Ok(())
+            } else {
+                Err("no hello".to_owned())
+            }
+        })
+        .connect()
+        .unwrap();
+    assert_eq!(next_message(&mut socket).await, Message::from("one"));
+    socket.send("two").unwrap();
+    assert_eq!(next_message(&mut socket).await, Message::from("two"));
+    server.delete().await;
+}

@@ -27,6 +27,22 @@ struct JsOutput {
 }
 
 impl Output for JsOutput {
+    fn hook_message(&self, data: JsValue) {
+        let _ = self.on_event.call2(
+            &JsValue::UNDEFINED,
+            &JsValue::from_str("hook-message"),
+            &data,
+        );
+    }
+
+    fn hook_end(&self, ok: bool) {
+        let _ = self.on_event.call2(
+            &JsValue::UNDEFINED,
+            &JsValue::from_str("hook-end"),
+            &ok.into(),
+        );
+    }
+
     fn receipt(&self, id: u64, fate: Delivery) {
         let fate = match fate {
             Delivery::Sent => "sent",
@@ -139,6 +155,7 @@ impl Core {
             binary_type: BinaryType::Blob,
             should_reconnect: opts.should_reconnect,
             constructor: opts.constructor,
+            on_connect: opts.on_connect,
         };
         let output = JsOutput {
             on_message,
@@ -190,6 +207,25 @@ impl Core {
                     "Failed to execute 'sendWithResult' on 'SteadySocket': the socket has \
                  stopped; call reconnect() first",
                 ),
+            })
+    }
+
+    /// `conn.send()` of the connection hook: straight onto the connection being
+    /// set up, never queued (arguments as for `send`).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidStateError` when the hook's connection is gone or its hook settled.
+    #[wasm_bindgen(js_name = hookSend)]
+    pub fn hook_send(&self, data: JsValue, kind: u8, bytes: f64) -> Result<(), JsValue> {
+        self.driver
+            .hook_send(JsPayload::new(data, kind, bytes))
+            .map_err(|_| {
+                errors::dom(
+                    "InvalidStateError",
+                    "Failed to execute 'send' on the onConnect connection: it is no longer \
+                     open, or onConnect has settled",
+                )
             })
     }
 

@@ -8,13 +8,14 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::errors::{range_error, type_error};
 use crate::machine::{CloseInfo, Config, QueueOverflow};
-use crate::web::driver::Predicate;
+use crate::web::driver::{js_error_message, Hook, HookCall, Predicate};
 
 /// The parsed options.
 pub(crate) struct Options {
     pub(crate) config: Config,
     pub(crate) should_reconnect: Option<Predicate>,
     pub(crate) constructor: Option<js_sys::Function>,
+    pub(crate) on_connect: Option<Hook>,
 }
 
 /// Reads `options` (undefined or null means all defaults).
@@ -30,6 +31,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<Options, JsValue> {
             config: c,
             should_reconnect: None,
             constructor: None,
+            on_connect: None,
         });
     }
     if !options.is_object() {
@@ -132,11 +134,16 @@ pub(crate) fn parse(options: &JsValue) -> Result<Options, JsValue> {
             type_error("SteadySocket option WebSocket must be a WebSocket constructor")
         })?),
     };
+    let on_connect = match o.get("onConnect") {
+        None => None,
+        Some(f) => Some(hook(f)?),
+    };
     c.validate().map_err(|e| super::errors::from_config(&e))?;
     Ok(Options {
         config: c,
         should_reconnect,
         constructor,
+        on_connect,
     })
 }
 
@@ -240,6 +247,31 @@ fn close_codes(value: &JsValue) -> Result<Vec<u16>, JsValue> {
             Ok(n as u16)
         })
         .collect()
+}
+
+/// Wraps the JS `onConnect` (the shell passes a trampoline called with the attempt
+/// number and the protocol; it builds `conn` and calls the user's hook): a throw,
+/// a rejection or a non-settling promise fails the attempt.
+fn hook(f: JsValue) -> Result<Hook, JsValue> {
+    let f: js_sys::Function = f
+        .dyn_into()
+        .map_err(|_| type_error("SteadySocket option onConnect must be a function"))?;
+    Ok(Rc::new(move |call: HookCall| {
+        let result = f.call2(
+            &JsValue::UNDEFINED,
+            &call.attempt.into(),
+            &JsValue::from_str(&call.protocol),
+        );
+        Box::pin(async move {
+            let value = result.map_err(|e| js_error_message(&e))?;
+            if let Ok(promise) = value.dyn_into::<js_sys::Promise>() {
+                wasm_bindgen_futures::JsFuture::from(promise)
+                    .await
+                    .map_err(|e| js_error_message(&e))?;
+            }
+            Ok(())
+        })
+    }))
 }
 
 /// Wraps a JS `shouldReconnect(closeEvent)` function. A predicate that throws is

@@ -80,6 +80,8 @@ pub enum Closer {
     HeartbeatTimeout,
     /// The URL provider failed, or the browser refused to create the socket.
     ConnectError,
+    /// The connection hook (`onConnect`) failed or did not settle in time.
+    Hook,
 }
 
 /// The details of one ended connection or attempt, as in a `CloseEvent`.
@@ -152,6 +154,8 @@ pub enum ErrorKind {
     /// `close()` was called while the attempt was still connecting (a browser
     /// `WebSocket` fires `error` then).
     Aborted,
+    /// The connection hook (`onConnect`) failed, with why.
+    Hook(String),
 }
 
 impl fmt::Display for ErrorKind {
@@ -162,6 +166,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::HeartbeatTimeout => f.write_str("the heartbeat was not answered in time"),
             ErrorKind::Connect(msg) => write!(f, "could not connect: {msg}"),
             ErrorKind::Aborted => f.write_str("closed before the connection was established"),
+            ErrorKind::Hook(why) => write!(f, "the onConnect hook failed: {why}"),
         }
     }
 }

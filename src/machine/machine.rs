@@ -286,6 +286,19 @@ impl<M: Payload> Machine<M> {
         validate_close(code, reason)?;
         let (socket, report, wait, aborted) = match std::mem::replace(&mut self.state, State::Idle)
         {
+            // To the user a connection still in its hook is connecting.
+            State::Connecting { socket }
+            | State::Open {
+                socket,
+                handshake: true,
+                ..
+            } => {
+                // As the browser does for a socket closed while connecting: `error`,
+                // then `close` with 1006 and no reason.
+                self.abandon(socket, code, reason);
+                let report = CloseInfo::abnormal("", Closer::User);
+                (None, report, Duration::ZERO, !self.attempt_errored)
+            }
             State::Open { socket, .. } => {
                 self.actions.push_back(Action::Close {
                     socket,
@@ -294,13 +307,6 @@ impl<M: Payload> Machine<M> {
                 });
                 let report = CloseInfo::abnormal("", Closer::User);
                 (Some(socket), report, self.config.close_timeout, false)
-            }
-            State::Connecting { socket } => {
-                // As the browser does for a socket closed while connecting: `error`,
-                // then `close` with 1006 and no reason.
-                self.abandon(socket, code, reason);
-                let report = CloseInfo::abnormal("", Closer::User);
-                (None, report, Duration::ZERO, !self.attempt_errored)
             }
             State::Waiting => {
                 let report = CloseInfo {
@@ -345,7 +351,12 @@ impl<M: Payload> Machine<M> {
     ) -> Result<(), CloseError> {
         validate_close(code, reason)?;
         match std::mem::replace(&mut self.state, State::Idle) {
-            State::Connecting { socket } => {
+            State::Connecting { socket }
+            | State::Open {
+                socket,
+                handshake: true,
+                ..
+            } => {
                 self.abandon(socket, code, reason);
                 self.events
                     .push_back(Event::Close(CloseInfo::abnormal(reason, Closer::Reconnect)));
@@ -389,12 +400,83 @@ impl<M: Payload> Machine<M> {
             return;
         }
         self.timers.stop(Timer::Connect);
-        self.timers.set(Timer::Uptime, now + self.config.min_uptime);
         let heartbeat = match self.heartbeat {
             Some(t) => Heartbeat::start(now, t, &mut self.timers),
             None => Heartbeat::default(),
         };
-        self.state = State::Open { socket, heartbeat };
+        self.state = State::Open {
+            socket,
+            heartbeat,
+            handshake: false,
+        };
+        self.opened(now, socket);
+    }
+
+    /// The native socket `socket` opened and the user's connection hook runs now
+    /// (JS `onConnect`, Rust `Builder::on_connect`): to the user the socket is
+    /// still connecting (sends queue, no `Open`), the heartbeat already runs, and
+    /// the hook has `connection_timeout` from now to settle. Report how it ended
+    /// with [`handle_hook_done`](Machine::handle_hook_done); messages arriving
+    /// meanwhile come out of [`handle_message`](Machine::handle_message) as usual
+    /// (the driver hands them to the hook, or delivers them after `Open`).
+    pub fn handle_open_with_hook(&mut self, now: Instant, socket: SocketId) {
+        if self.state != (State::Connecting { socket }) {
+            return;
+        }
+        self.timers
+            .set(Timer::Connect, now + self.config.connection_timeout);
+        let heartbeat = match self.heartbeat {
+            Some(t) => Heartbeat::start(now, t, &mut self.timers),
+            None => Heartbeat::default(),
+        };
+        self.state = State::Open {
+            socket,
+            heartbeat,
+            handshake: true,
+        };
+        self.arm_clock_check(now);
+    }
+
+    /// The connection hook on `socket` settled: `Ok` opens for the user (the queue
+    /// flushes, then `Open`); `Err` is a failed attempt: the connection is closed
+    /// with 1000 "onConnect failed", the user sees an `Error` and a `Close` (1006)
+    /// as for a connect timeout, and the backoff schedule goes on (the retry count
+    /// is not reset). The queue is kept either way.
+    pub fn handle_hook_done(&mut self, now: Instant, socket: SocketId, result: Result<(), String>) {
+        let State::Open {
+            socket: live,
+            handshake: true,
+            ..
+        } = &mut self.state
+        else {
+            return;
+        };
+        if *live != socket {
+            return;
+        }
+        match result {
+            Ok(()) => {
+                self.timers.stop(Timer::Connect);
+                if let State::Open { handshake, .. } = &mut self.state {
+                    *handshake = false;
+                }
+                self.opened(now, socket);
+            }
+            Err(message) => self.hook_failed(now, socket, &message),
+        }
+    }
+
+    fn hook_failed(&mut self, now: Instant, socket: SocketId, why: &str) {
+        self.abandon(socket, Some(1000), "onConnect failed");
+        self.events
+            .push_back(Event::Error(ErrorKind::Hook(why.to_owned())));
+        let info = CloseInfo::abnormal("onConnect failed", Closer::Hook);
+        self.connection_ended(now, info, false);
+    }
+
+    /// Open for the user: the uptime clock starts, the queue flushes, `Open`.
+    fn opened(&mut self, now: Instant, socket: SocketId) {
+        self.timers.set(Timer::Uptime, now + self.config.min_uptime);
         self.expire(now);
         while let Some(entry) = self.queue.pop() {
             self.actions.push_back(Action::Send {
@@ -428,6 +510,7 @@ impl<M: Payload> Machine<M> {
             State::Open {
                 socket: live,
                 heartbeat,
+                ..
             } if *live == socket => {
                 let Some(t) = self.heartbeat else {
                     return Some(message);
@@ -510,7 +593,9 @@ impl<M: Payload> Machine<M> {
                 self.timers.stop(Timer::Backoff);
                 self.begin_attempt(now);
             }
-            State::Open { socket, heartbeat } => {
+            State::Open {
+                socket, heartbeat, ..
+            } => {
                 if let Some(t) = self.heartbeat {
                     heartbeat.sent(now, t, &mut self.timers);
                     self.actions
@@ -623,6 +708,19 @@ impl<M: Payload> Machine<M> {
     #[must_use]
     pub fn queued_bytes(&self) -> usize {
         self.queue.bytes()
+    }
+
+    /// The socket whose connection hook is running, if one is.
+    #[must_use]
+    pub fn hook_socket(&self) -> Option<SocketId> {
+        match self.state {
+            State::Open {
+                socket,
+                handshake: true,
+                ..
+            } => Some(socket),
+            _ => None,
+        }
     }
 
     /// The native socket that is connecting, open or closing.
@@ -779,14 +877,35 @@ impl<M: Payload> Machine<M> {
             (Timer::ClockCheck, _) => {} // the driver gave the wall clock before this
             (Timer::Backoff, State::Waiting) => self.begin_attempt(now),
             (Timer::Uptime, State::Open { .. }) => self.retries = 0,
-            (Timer::HeartbeatPing, State::Open { socket, heartbeat }) => {
+            (
+                Timer::Connect,
+                State::Open {
+                    socket,
+                    handshake: true,
+                    ..
+                },
+            ) => {
+                let socket = *socket;
+                self.hook_failed(now, socket, "it did not settle within connection_timeout");
+            }
+            (
+                Timer::HeartbeatPing,
+                State::Open {
+                    socket, heartbeat, ..
+                },
+            ) => {
                 if let Some(t) = self.heartbeat {
                     heartbeat.sent(now, t, &mut self.timers);
                     self.actions
                         .push_back(Action::SendHeartbeat { socket: *socket });
                 }
             }
-            (Timer::HeartbeatDeadline, State::Open { socket, heartbeat }) => {
+            (
+                Timer::HeartbeatDeadline,
+                State::Open {
+                    socket, heartbeat, ..
+                },
+            ) => {
                 let socket = *socket;
                 let Some(t) = self.heartbeat else { return };
                 match heartbeat.on_deadline(now, due, t, &mut self.timers) {

@@ -13,10 +13,13 @@ pub(crate) enum State {
     Waiting,
     /// An attempt is under way on `socket`.
     Connecting { socket: SocketId },
-    /// Connected on `socket`.
+    /// Connected on `socket`. With `handshake`, the user's connection hook is
+    /// still running: to the user the socket is still connecting (sends queue,
+    /// no `Open` yet), while the heartbeat already runs.
     Open {
         socket: SocketId,
         heartbeat: Heartbeat,
+        handshake: bool,
     },
     /// The user called `close()`. With an open `socket`, waiting for its close
     /// event (or the close timeout); without one, for the next turn (a zero-delay
@@ -37,6 +40,9 @@ impl State {
     pub(crate) fn ready_state(&self) -> ReadyState {
         match self {
             State::Waiting | State::Connecting { .. } => ReadyState::Connecting,
+            State::Open {
+                handshake: true, ..
+            } => ReadyState::Connecting,
             State::Open { .. } => ReadyState::Open,
             State::Closing { .. } => ReadyState::Closing,
             State::Idle | State::Stopped(_) => ReadyState::Closed,
@@ -60,7 +66,11 @@ impl State {
     /// Whether a heartbeat may go out (only while open).
     pub(crate) fn open_socket(&self) -> Option<SocketId> {
         match self {
-            State::Open { socket, .. } => Some(*socket),
+            State::Open {
+                socket,
+                handshake: false,
+                ..
+            } => Some(*socket),
             _ => None,
         }
     }

@@ -6,7 +6,8 @@ use std::rc::Rc;
 
 use web_sys::BinaryType;
 
-use super::driver::{Driver, Predicate, Resolver, Setup, Target};
+use super::driver::{Driver, Hook, HookCall, Predicate, Resolver, Setup, Target};
+use super::handshake::{DriverCell, Handshake};
 use super::inbox::Inbox;
 use super::socket::Socket;
 use super::url;
@@ -35,6 +36,7 @@ pub struct Builder {
     protocols_source: Option<Resolver<Vec<String>>>,
     config: Config,
     should_reconnect: Option<Predicate>,
+    on_connect: Option<(Hook, DriverCell)>,
 }
 
 enum UrlSource {
@@ -87,6 +89,7 @@ impl Builder {
             protocols_source: None,
             config: Config::default(),
             should_reconnect: None,
+            on_connect: None,
         }
     }
 
@@ -140,6 +143,45 @@ impl Builder {
         self
     }
 
+    /// Runs `hook` after every native open, before the queue is flushed and
+    /// [`Event::Open`](crate::Event::Open) is reported: to authenticate, resubscribe
+    /// or resume before anything queued goes out. Meanwhile the socket reports
+    /// `Connecting` and `send` queues; the heartbeat already runs. An `Err`, or not
+    /// settling within `connection_timeout`, is a failed attempt: the connection is
+    /// closed with 1000 "onConnect failed", an `Error` and a `Close` are reported,
+    /// and the backoff schedule goes on. See [`Handshake`].
+    ///
+    /// ```no_run
+    /// # fn token() -> String { String::new() }
+    /// use steadysocket::{Handshake, Message, Socket};
+    /// let socket = Socket::builder("wss://example.com/live")
+    ///     .on_connect(|conn: Handshake| async move {
+    ///         conn.send(format!("auth {}", token())).map_err(|e| e.to_string())?;
+    ///         match conn.next().await {
+    ///             Some(Message::Text(ok)) if ok == "ok" => Ok(()),
+    ///             other => Err(format!("auth failed: {other:?}")),
+    ///         }
+    ///     })
+    ///     .connect()?;
+    /// # Ok::<(), steadysocket::Error>(())
+    /// ```
+    pub fn on_connect<F, Fut, E>(mut self, hook: F) -> Builder
+    where
+        F: Fn(Handshake) -> Fut + 'static,
+        Fut: Future<Output = Result<(), E>> + 'static,
+        E: fmt::Display,
+    {
+        let cell: DriverCell = Rc::default();
+        let driver = cell.clone();
+        let hook: Hook = Rc::new(move |call: HookCall| {
+            let conn = Handshake::new(driver.borrow().clone(), call.attempt, call.protocol);
+            let fut = hook(conn);
+            Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+        });
+        self.on_connect = Some((hook, cell));
+        self
+    }
+
     /// Checks everything and starts the first attempt (unless `start_closed`).
     ///
     /// # Errors
@@ -169,9 +211,13 @@ impl Builder {
             binary_type: BinaryType::Arraybuffer,
             should_reconnect: self.should_reconnect,
             constructor: None,
+            on_connect: self.on_connect.as_ref().map(|(hook, _)| hook.clone()),
         };
         let inbox = Inbox::new(setup.config.max_unread);
         let driver = Driver::start(setup, inbox)?;
+        if let Some((_, cell)) = &self.on_connect {
+            *cell.borrow_mut() = Rc::downgrade(&driver);
+        }
         Ok(Socket::from_driver(driver))
     }
 }

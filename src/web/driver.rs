@@ -58,7 +58,24 @@ pub(crate) trait Output: 'static {
     fn event(&self, event: Event);
     /// The fate of the tracked message `id` (see [`Driver::send`]).
     fn receipt(&self, id: u64, fate: Delivery);
+    /// The connection hook is about to run.
+    fn hook_start(&self) {}
+    /// A message that arrived while the connection hook runs (for its `next()`).
+    fn hook_message(&self, data: JsValue);
+    /// The connection hook's run ended: `ok` (its unread messages are delivered
+    /// right after the `Open` that follows) or not (they are dropped, `next()`
+    /// fails).
+    fn hook_end(&self, ok: bool);
 }
+
+/// What the connection hook is called with.
+pub(crate) struct HookCall {
+    pub(crate) attempt: u32,
+    pub(crate) protocol: String,
+}
+
+/// The user's connection hook (JS `onConnect`, Rust `Builder::on_connect`).
+pub(crate) type Hook = Rc<dyn Fn(HookCall) -> Pin<Box<dyn Future<Output = Result<(), String>>>>>;
 
 /// What the server agreed to, read when the socket opened.
 #[derive(Clone, Debug, Default)]
@@ -103,16 +120,21 @@ pub(crate) struct Setup {
     /// The `WebSocket` constructor to use (JS option `WebSocket`); the browser's
     /// when `None`.
     pub(crate) constructor: Option<js_sys::Function>,
+    pub(crate) on_connect: Option<Hook>,
 }
 
 enum Outgoing {
     Message(JsValue),
     Event(Event),
     Receipt(u64, Delivery),
+    HookMessage(JsValue),
+    HookEnd(bool),
 }
 
 struct Current {
     id: SocketId,
+    /// The retry number the attempt was started with.
+    attempt: u32,
     /// `None` while the URL is still being resolved.
     native: Option<Rc<NativeSocket>>,
 }
@@ -135,6 +157,9 @@ pub(crate) struct Driver<M, O> {
     url: RefCell<String>,
     opened: RefCell<Opened>,
     should_reconnect: Option<Predicate>,
+    on_connect: Option<Hook>,
+    /// The socket whose hook runs, as the output knows it.
+    hook_run: Cell<Option<SocketId>>,
     _page: Vec<Listener>,
     output: O,
 }
@@ -159,6 +184,8 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             url: RefCell::new(String::new()),
             opened: RefCell::new(Opened::default()),
             should_reconnect: setup.should_reconnect,
+            on_connect: setup.on_connect,
+            hook_run: Cell::new(None),
             _page: page_listeners(me.clone()),
             output,
         });
@@ -310,7 +337,10 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                     };
                     *self.opened.borrow_mut() = opened;
                 }
-                self.machine.borrow_mut().handle_open(now, socket);
+                match self.on_connect.clone() {
+                    None => self.machine.borrow_mut().handle_open(now, socket),
+                    Some(hook) => self.run_hook(hook, socket, now),
+                }
             }
             NativeEvent::Error => self.machine.borrow_mut().handle_error(socket),
             NativeEvent::Close {
@@ -364,9 +394,76 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             m.handle_message(now, socket, Inbound(data))
         };
         if let Some(Inbound(data)) = delivered {
-            self.outbox.borrow_mut().push_back(Outgoing::Message(data));
+            let out = if self.hook_run.get() == Some(socket) {
+                Outgoing::HookMessage(data)
+            } else {
+                Outgoing::Message(data)
+            };
+            self.outbox.borrow_mut().push_back(out);
         }
         self.pump();
+    }
+
+    /// Starts the connection hook on the socket that just opened: user code,
+    /// called with nothing borrowed; its future settles the attempt.
+    fn run_hook(&self, hook: Hook, socket: SocketId, now: Instant) {
+        self.machine.borrow_mut().handle_open_with_hook(now, socket);
+        if self.machine.borrow().hook_socket() != Some(socket) {
+            return;
+        }
+        self.hook_run.set(Some(socket));
+        let attempt = self
+            .current
+            .borrow()
+            .as_ref()
+            .filter(|c| c.id == socket)
+            .map_or(0, |c| c.attempt);
+        let protocol = self.opened.borrow().protocol.clone();
+        self.output.hook_start();
+        let future = hook(HookCall { attempt, protocol });
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = future.await;
+            if let Some(driver) = me.upgrade() {
+                driver.on_hook_done(socket, result);
+            }
+        });
+    }
+
+    fn on_hook_done(&self, socket: SocketId, result: Result<(), String>) {
+        if self.hook_run.get() != Some(socket) {
+            return; // that connection is gone; its hook's result is ignored
+        }
+        if self.machine.borrow().hook_socket() != Some(socket) {
+            return; // ended meanwhile: the pump reports it
+        }
+        self.hook_run.set(None);
+        self.outbox
+            .borrow_mut()
+            .push_back(Outgoing::HookEnd(result.is_ok()));
+        self.with_machine(|m, now| m.handle_hook_done(now, socket, result));
+        self.pump();
+    }
+
+    /// `conn.send()` from the hook: straight onto this connection, never queued.
+    ///
+    /// # Errors
+    ///
+    /// `Err(message)` when no hook runs or its connection is no longer open.
+    pub(crate) fn hook_send(&self, message: M) -> Result<(), M> {
+        let Some(socket) = self.hook_run.get() else {
+            return Err(message);
+        };
+        if self.machine.borrow().hook_socket() != Some(socket) {
+            return Err(message);
+        }
+        match self.open_native(socket) {
+            Some(native) => {
+                let _ = message.transmit(native.ws());
+                Ok(())
+            }
+            None => Err(message),
+        }
     }
 
     /// An async provider settled for the attempt on `socket`.
@@ -419,6 +516,13 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 self.perform(action);
                 continue;
             }
+            if let Some(socket) = self.hook_run.get() {
+                if self.machine.borrow().hook_socket() != Some(socket) {
+                    // The connection ended under the hook (closed, lost, timed out).
+                    self.hook_run.set(None);
+                    self.outbox.borrow_mut().push_back(Outgoing::HookEnd(false));
+                }
+            }
             loop {
                 let event = self.machine.borrow_mut().poll_event();
                 let Some(event) = event else { break };
@@ -436,6 +540,8 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 Some(Outgoing::Message(data)) => self.output.message(data),
                 Some(Outgoing::Event(event)) => self.output.event(event),
                 Some(Outgoing::Receipt(id, fate)) => self.output.receipt(id, fate),
+                Some(Outgoing::HookMessage(data)) => self.output.hook_message(data),
+                Some(Outgoing::HookEnd(ok)) => self.output.hook_end(ok),
                 None => break,
             }
         }
@@ -488,6 +594,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     fn connect(&self, socket: SocketId, attempt: u32) {
         let old = self.current.replace(Some(Current {
             id: socket,
+            attempt,
             native: None,
         }));
         if let Some(native) = old.and_then(|c| c.native) {

@@ -53,6 +53,11 @@ struct Log {
     stopped: Option<StopReason>,
     /// Fates of tracked messages not yet collected (by a `Sink` flush).
     receipts: std::collections::HashMap<u64, Delivery>,
+    /// What arrived for the running connection hook, and whether one runs.
+    hook_queue: VecDeque<Message>,
+    hook_running: bool,
+    /// What the last successful hook left unread: delivered right after `Open`.
+    unread: Vec<Message>,
 }
 
 /// Where one reader is.
@@ -79,6 +84,9 @@ impl Inbox {
             watchers: Vec::new(),
             stopped: None,
             receipts: std::collections::HashMap::new(),
+            hook_queue: VecDeque::new(),
+            hook_running: false,
+            unread: Vec::new(),
         }))
     }
 
@@ -114,6 +122,21 @@ impl Inbox {
         for id in ids {
             log.receipts.remove(id);
         }
+    }
+
+    /// The next message for the running hook (see `Handshake::next`).
+    pub(crate) fn poll_hook(&self, cx: &Context<'_>) -> Poll<Option<Message>> {
+        let mut log = self.0.borrow_mut();
+        if let Some(message) = log.hook_queue.pop_front() {
+            return Poll::Ready(Some(message));
+        }
+        if !log.hook_running {
+            return Poll::Ready(None);
+        }
+        if !log.watchers.iter().any(|w| w.will_wake(cx.waker())) {
+            log.watchers.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 
     /// Wakes `cx` on the next change of state.
@@ -184,8 +207,14 @@ impl Inbox {
                 Item::Event(_) => true,
                 Item::Message(_) => false,
             };
+            let opened = matches!(item, Item::Event(Event::Open));
             log.items.push_back(item);
-            if log.items.len() > log.max {
+            if opened {
+                // What the connection hook left unread comes right after `Open`.
+                let unread = std::mem::take(&mut log.unread);
+                log.items.extend(unread.into_iter().map(Item::Message));
+            }
+            while log.items.len() > log.max {
                 log.items.pop_front();
                 log.first += 1;
             }
@@ -214,18 +243,46 @@ impl Drop for Inbox {
 
 impl Output for Inbox {
     fn message(&self, data: JsValue) {
-        let message = if let Some(text) = data.as_string() {
-            Message::Text(text)
-        } else if let Some(buffer) = data.dyn_ref::<js_sys::ArrayBuffer>() {
-            Message::Binary(js_sys::Uint8Array::new(buffer).to_vec())
-        } else {
-            return; // binaryType is always "arraybuffer" here
-        };
-        self.push(Item::Message(message));
+        if let Some(message) = to_message(&data) {
+            self.push(Item::Message(message));
+        }
     }
 
     fn event(&self, event: Event) {
         self.push(Item::Event(event));
+    }
+
+    fn hook_start(&self) {
+        let mut log = self.0.borrow_mut();
+        log.hook_queue.clear();
+        log.hook_running = true;
+    }
+
+    fn hook_message(&self, data: JsValue) {
+        let Some(message) = to_message(&data) else {
+            return;
+        };
+        let wakers = {
+            let mut log = self.0.borrow_mut();
+            log.hook_queue.push_back(message);
+            std::mem::take(&mut log.watchers)
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    fn hook_end(&self, ok: bool) {
+        let wakers = {
+            let mut log = self.0.borrow_mut();
+            log.hook_running = false;
+            let left: Vec<Message> = log.hook_queue.drain(..).collect();
+            log.unread = if ok { left } else { Vec::new() };
+            std::mem::take(&mut log.watchers)
+        };
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     fn receipt(&self, id: u64, fate: Delivery) {
@@ -237,6 +294,16 @@ impl Output for Inbox {
         for waker in wakers {
             waker.wake();
         }
+    }
+}
+
+/// Event data as a [`Message`] (binaryType is always "arraybuffer" here).
+fn to_message(data: &JsValue) -> Option<Message> {
+    if let Some(text) = data.as_string() {
+        Some(Message::Text(text))
+    } else {
+        data.dyn_ref::<js_sys::ArrayBuffer>()
+            .map(|buffer| Message::Binary(js_sys::Uint8Array::new(buffer).to_vec()))
     }
 }
 

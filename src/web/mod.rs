@@ -4,6 +4,7 @@
 mod builder;
 mod clock;
 pub(crate) mod driver;
+mod handshake;
 mod inbox;
 mod listener;
 mod native;
@@ -12,6 +13,7 @@ mod socket;
 pub(crate) mod url;
 
 pub use builder::Builder;
+pub use handshake::{Handshake, HandshakeNext};
 pub use inbox::{Events, Item, Items, Json, Messages};
 pub use sink::Sender;
 pub use socket::{OpenedFuture, Socket, WeakSocket};

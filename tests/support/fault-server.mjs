@@ -25,7 +25,7 @@
 //   /instances/ID/reset          -> { reset: true, mode }
 //   /instances/ID/delete  or  DELETE /instances/ID -> { deleted: true }
 // <mode> keys: reject, stall, mute, echo, heartbeat, closeOnOpen, closeAfterMs,
-//              sendOnOpen, protocol, record.
+//              sendOnOpen, protocol, record, auth (a token: "auth TOKEN" -> "ok").
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,6 +48,7 @@ export const DEFAULT_MODE = Object.freeze({
   closeOnOpen: 0,
   closeAfterMs: 0,
   sendOnOpen: '',
+  auth: '',
   protocol: '',
   record: true,
 });
@@ -104,6 +105,7 @@ const MODE_PARSERS = {
   closeOnOpen: (v) => (v === '0' || v === '' ? 0 : parseCloseCode('closeOnOpen', v)),
   closeAfterMs: (v) => parseInt10('closeAfterMs', v, 0, 600_000),
   sendOnOpen: (v) => v,
+  auth: (v) => v,
   protocol: (v) => v,
 };
 
@@ -311,6 +313,18 @@ class Instance {
       ) {
         ws.send('pong');
         return;
+      }
+      // auth=TOKEN: "auth TOKEN" is answered "ok", any other "auth ..." "denied";
+      // what comes before a successful auth is marked in the log (beforeAuth).
+      if (this.mode.auth && !isBinary && data.toString().startsWith('auth ')) {
+        const good = data.toString() === `auth ${this.mode.auth}`;
+        if (good) entry.authed = true;
+        ws.send(good ? 'ok' : 'denied');
+        return;
+      }
+      if (this.mode.auth && !entry.authed) {
+        const last = entry.received.at(-1);
+        if (last) last.beforeAuth = true;
       }
       if (this.mode.echo) ws.send(data, { binary: isBinary });
     });
