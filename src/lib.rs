@@ -45,12 +45,12 @@ mod web;
 
 pub use error::Error;
 pub use machine::{
-    CloseError, CloseInfo, Closer, Config, ConfigError, DiscardReason, ErrorKind, Event, Field,
-    ReadyState, SendError, StopReason,
+    CloseError, CloseInfo, Closer, Config, ConfigError, Delivery, DiscardReason, ErrorKind, Event,
+    Field, QueueOverflow, ReadyState, SendError, SendOptions, StopReason,
 };
 pub use message::Message;
 #[cfg(target_arch = "wasm32")]
 pub use web::{
     Builder, Events, Handshake, HandshakeNext, Item, Items, Json, Messages, OpenedFuture, Sender,
-    Socket, WeakSocket,
+    Socket, Tracked, WeakSocket,
 };

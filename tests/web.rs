@@ -1068,3 +1068,44 @@ async fn messages_the_hook_left_unread_come_right_after_open() {
     assert_eq!(next_message(&mut socket).await, Message::from("two"));
     server.delete().await;
 }
+
+#[wasm_bindgen_test]
+async fn send_tracked_resolves_once_handed_over_and_hands_the_message_back_when_not() {
+    use steadysocket::{QueueOverflow, SendOptions};
+    let server = Server::new("").await;
+    let config = fast()
+        .with_start_closed(true)
+        .with_max_enqueued_messages(1)
+        .with_queue_overflow(QueueOverflow::DropOldest);
+    let socket = connect(&server.url, config);
+    let dropped = socket.send_tracked("first", SendOptions::default());
+    let expiring = socket.send_tracked("second", SendOptions::ttl(ms(50))); // drops "first"
+    assert_eq!(
+        dropped.await,
+        Err(SendError::Dropped(Message::from("first")))
+    );
+    assert_eq!(
+        within(1000, expiring).await,
+        Some(Err(SendError::Expired(Message::from("second"))))
+    );
+    let cleared = socket.send_tracked("third", SendOptions::default());
+    assert_eq!(socket.drain_queued(), [Message::from("third")]);
+    assert_eq!(
+        cleared.await,
+        Err(SendError::Dropped(Message::from("third")))
+    );
+    let queued = socket.send_tracked("fourth", SendOptions::default());
+    socket.reconnect().unwrap();
+    assert_eq!(within(3000, queued).await, Some(Ok(())));
+    assert_eq!(
+        socket.send_tracked("live", SendOptions::default()).await,
+        Ok(())
+    );
+    socket.close(1000, "").unwrap();
+    let _ = within(1000, socket.opened()).await;
+    assert_eq!(
+        socket.send_tracked("late", SendOptions::default()).await,
+        Err(SendError::Closed(Message::from("late")))
+    );
+    server.delete().await;
+}

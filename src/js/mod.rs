@@ -202,7 +202,7 @@ impl Core {
                     "Failed to execute 'send' on 'SteadySocket': the send queue is full \
                  (maxEnqueuedMessages / maxEnqueuedBytes)",
                 ),
-                crate::SendError::Closed(_) => errors::dom(
+                _ => errors::dom(
                     "InvalidStateError",
                     "Failed to execute 'sendWithResult' on 'SteadySocket': the socket has \
                  stopped; call reconnect() first",

@@ -321,17 +321,26 @@ pub enum SendError<M> {
     /// The send queue is at `max_enqueued_messages` or would exceed
     /// `max_enqueued_bytes`. The queue is unchanged. (JS: `QueueFullError`.)
     QueueFull(M),
-    /// The socket has stopped for good. (JS: `InvalidStateError`.) The core's
-    /// `send` no longer returns it (a send after a stop is queued); the `Sink`
-    /// does, since a sink that was closed accepts nothing more.
+    /// The socket has stopped for good (or stopped before a tracked message could
+    /// go). (JS: `InvalidStateError`.) A plain send after a stop is queued
+    /// instead; tracked sends and the `Sink` report it.
     Closed(M),
+    /// A tracked message's TTL passed while it waited. (JS: `TimeoutError`.)
+    Expired(M),
+    /// A tracked message was discarded: dropped to make room
+    /// (`QueueOverflow::DropOldest`) or taken back by `drain_queued()`.
+    /// (JS: `AbortError`.)
+    Dropped(M),
 }
 
 impl<M> SendError<M> {
     /// The message that was not sent.
     pub fn into_inner(self) -> M {
         match self {
-            SendError::QueueFull(m) | SendError::Closed(m) => m,
+            SendError::QueueFull(m)
+            | SendError::Closed(m)
+            | SendError::Expired(m)
+            | SendError::Dropped(m) => m,
         }
     }
 }
@@ -341,6 +350,8 @@ impl<M> fmt::Debug for SendError<M> {
         match self {
             SendError::QueueFull(_) => f.write_str("QueueFull(..)"),
             SendError::Closed(_) => f.write_str("Closed(..)"),
+            SendError::Expired(_) => f.write_str("Expired(..)"),
+            SendError::Dropped(_) => f.write_str("Dropped(..)"),
         }
     }
 }
@@ -352,6 +363,8 @@ impl<M> fmt::Display for SendError<M> {
             SendError::Closed(_) => {
                 f.write_str("the socket is closed; call reconnect() before sending")
             }
+            SendError::Expired(_) => f.write_str("the message expired in the send queue"),
+            SendError::Dropped(_) => f.write_str("the message was discarded from the send queue"),
         }
     }
 }

@@ -53,6 +53,8 @@ struct Log {
     stopped: Option<StopReason>,
     /// Fates of tracked messages not yet collected (by a `Sink` flush).
     receipts: std::collections::HashMap<u64, Delivery>,
+    /// Tracked messages whose futures were dropped: their receipts are not kept.
+    abandoned: std::collections::HashSet<u64>,
     /// What arrived for the running connection hook, and whether one runs.
     hook_queue: VecDeque<Message>,
     hook_running: bool,
@@ -84,6 +86,7 @@ impl Inbox {
             watchers: Vec::new(),
             stopped: None,
             receipts: std::collections::HashMap::new(),
+            abandoned: std::collections::HashSet::new(),
             hook_queue: VecDeque::new(),
             hook_running: false,
             unread: Vec::new(),
@@ -114,6 +117,14 @@ impl Inbox {
     /// Takes the fate of tracked message `id`, once known.
     pub(crate) fn take_receipt(&self, id: u64) -> Option<Delivery> {
         self.0.borrow_mut().receipts.remove(&id)
+    }
+
+    /// Nobody will ask for the fate of `id`: drop it now, or when it comes.
+    pub(crate) fn abandon_receipt(&self, id: u64) {
+        let mut log = self.0.borrow_mut();
+        if log.receipts.remove(&id).is_none() {
+            log.abandoned.insert(id);
+        }
     }
 
     /// Forgets tracked messages nobody will ask about.
@@ -288,7 +299,9 @@ impl Output for Inbox {
     fn receipt(&self, id: u64, fate: Delivery) {
         let wakers = {
             let mut log = self.0.borrow_mut();
-            log.receipts.insert(id, fate);
+            if !log.abandoned.remove(&id) {
+                log.receipts.insert(id, fate);
+            }
             std::mem::take(&mut log.watchers)
         };
         for waker in wakers {

@@ -16,4 +16,4 @@ pub use builder::Builder;
 pub use handshake::{Handshake, HandshakeNext};
 pub use inbox::{Events, Item, Items, Json, Messages};
 pub use sink::Sender;
-pub use socket::{OpenedFuture, Socket, WeakSocket};
+pub use socket::{OpenedFuture, Socket, Tracked, WeakSocket};

@@ -16,7 +16,7 @@ use super::builder::Builder;
 use super::driver::{Driver, Outbound};
 use super::inbox::{Cursor, Events, Filter, Inbox, Item, Items, Json, Messages};
 use super::sink::{Sender, SinkState};
-use crate::machine::{ReadyState, SendError, SendOptions, StopReason};
+use crate::machine::{Delivery, ReadyState, SendError, SendOptions, StopReason};
 use crate::{Error, Message};
 
 impl Outbound for Message {
@@ -271,6 +271,37 @@ impl Socket {
         self.driver.queued_messages()
     }
 
+    /// Sends like [`send`](Socket::send), with [`SendOptions`] (a TTL), and
+    /// resolves once the message was handed to an open native socket (not a
+    /// server acknowledgement). Fails with the message handed back:
+    /// [`SendError::QueueFull`] at once, [`SendError::Expired`] when its TTL
+    /// passes, [`SendError::Dropped`] when `QueueOverflow::DropOldest` or
+    /// [`drain_queued`](Socket::drain_queued) discards it, [`SendError::Closed`]
+    /// when the socket had stopped or stops first (unlike `send`, it never waits
+    /// for a `reconnect()`). It keeps a copy of the message to hand back.
+    ///
+    /// The future does not keep the socket alive; dropping it forgets the result
+    /// (the message is still sent).
+    pub fn send_tracked(&self, message: impl Into<Message>, options: SendOptions) -> Tracked {
+        let message = message.into();
+        let id = self.driver.next_track();
+        let copy = message.clone();
+        let now = match self.driver.send(message, options, Some(id)) {
+            Ok(true) => {
+                let _ = self.driver.output().take_receipt(id);
+                Some(Ok(()))
+            }
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        };
+        Tracked {
+            driver: self.weak(),
+            id,
+            message: Some(copy),
+            now,
+        }
+    }
+
     /// Removes and returns everything queued, oldest first (e.g. to keep it for
     /// the next page load). Reported as an [`Event::Discarded`](crate::Event::Discarded) with reason
     /// [`DiscardReason::Cleared`](crate::DiscardReason::Cleared) when anything was
@@ -448,9 +479,58 @@ impl Future for OpenedFuture {
     }
 }
 
+/// The future of [`Socket::send_tracked`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Tracked {
+    driver: Weak<Driver<Message, Inbox>>,
+    id: u64,
+    message: Option<Message>,
+    now: Option<Result<(), SendError<Message>>>,
+}
+
+impl Future for Tracked {
+    type Output = Result<(), SendError<Message>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(result) = self.now.take() {
+            self.message = None;
+            return Poll::Ready(result);
+        }
+        let Some(message) = self.message.take() else {
+            return Poll::Ready(Ok(())); // polled after completion
+        };
+        let Some(driver) = self.driver.upgrade() else {
+            return Poll::Ready(Err(SendError::Closed(message)));
+        };
+        let fate = driver.output().take_receipt(self.id);
+        Poll::Ready(match fate {
+            None => {
+                driver.output().watch(cx);
+                self.message = Some(message);
+                return Poll::Pending;
+            }
+            Some(Delivery::Sent) => Ok(()),
+            Some(Delivery::Expired) => Err(SendError::Expired(message)),
+            Some(Delivery::Overflowed | Delivery::Cleared) => Err(SendError::Dropped(message)),
+            Some(_) => Err(SendError::Closed(message)),
+        })
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if self.message.is_some() {
+            if let Some(driver) = self.driver.upgrade() {
+                driver.output().abandon_receipt(self.id);
+            }
+        }
+    }
+}
+
 pub(crate) fn send_error(e: SendError<Message>) -> Error {
     match e {
         SendError::QueueFull(message) => Error::QueueFull(message),
-        SendError::Closed(_) => Error::Stopped(StopReason::Close),
+        _ => Error::Stopped(StopReason::Close),
     }
 }
