@@ -1466,3 +1466,57 @@ fn close_during_the_hook_is_a_close_while_connecting() {
         ]
     );
 }
+
+#[test]
+fn the_wall_clock_counts_as_a_sleep_only_beyond_five_seconds_ahead_of_the_monotonic_one() {
+    let mut config = exact();
+    config.min_reconnection_delay = ms(600_000);
+    config.max_reconnection_delay = ms(600_000);
+    let mut sim = Sim::new(config);
+    let s = sim.connect_and_open();
+    sim.m.handle_wall_clock(sim.now, 0.0);
+    sim.server_close(s, 1006);
+    sim.take_actions();
+    // 10 s of monotonic time, 14 s of wall time: 4 s of drift, no sleep.
+    sim.now = sim.now + ms(10_000);
+    sim.m.handle_wall_clock(sim.now, 14_000.0);
+    sim.drain();
+    assert!(sim.take_actions().is_empty());
+    // Exactly 5 s ahead is still not a sleep.
+    sim.now = sim.now + ms(1000);
+    sim.m.handle_wall_clock(sim.now, 20_000.0);
+    sim.drain();
+    assert!(sim.take_actions().is_empty());
+    // A hair more is.
+    sim.now = sim.now + ms(1000);
+    sim.m.handle_wall_clock(sim.now, 26_001.0);
+    sim.drain();
+    assert!(sim
+        .take_actions()
+        .iter()
+        .any(|a| matches!(a, Action::Connect { .. })));
+}
+
+#[test]
+fn the_clock_check_also_runs_while_open_with_a_heartbeat_but_not_without() {
+    let mut sim = Sim::new(hb_config(10_000, 5_000));
+    sim.connect_and_open();
+    sim.m.handle_wall_clock(sim.now, 0.0);
+    assert_eq!(sim.m.poll_timeout(), Some(sim.now + ms(1000)));
+    let mut sim = Sim::new(exact());
+    sim.connect_and_open();
+    sim.m.handle_wall_clock(sim.now, 0.0);
+    assert_ne!(sim.m.poll_timeout(), Some(sim.now + ms(1000)));
+}
+
+#[test]
+fn hook_socket_names_the_connection_whose_hook_runs() {
+    let mut sim = Sim::new(exact());
+    let s = sim.expect_connect();
+    assert_eq!(sim.m.hook_socket(), None);
+    sim.m.handle_open_with_hook(sim.now, s);
+    assert_eq!(sim.m.hook_socket(), Some(s));
+    sim.m.handle_hook_done(sim.now, s, Ok(()));
+    assert_eq!(sim.m.hook_socket(), None);
+    assert_eq!(sim.m.live_socket(), Some(s));
+}

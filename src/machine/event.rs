@@ -455,6 +455,9 @@ mod tests {
         assert_eq!(StopReason::Close.to_string(), "close");
         assert_eq!(StopReason::MaxRetries.as_str(), "max-retries");
         assert_eq!(StopReason::CloseCode.as_str(), "close-code");
+        assert_eq!(DiscardReason::Ttl.as_str(), "ttl");
+        assert_eq!(DiscardReason::Overflow.as_str(), "overflow");
+        assert_eq!(DiscardReason::Cleared.as_str(), "cleared");
         assert!(ErrorKind::Connect("x".into()).to_string().contains('x'));
         assert_eq!(SocketId(3).get(), 3);
     }

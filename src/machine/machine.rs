@@ -874,7 +874,6 @@ impl<M: Payload> Machine<M> {
                 self.connection_ended(now, info, false);
             }
             (Timer::Expiry, _) => self.expire(now),
-            (Timer::ClockCheck, _) => {} // the driver gave the wall clock before this
             (Timer::Backoff, State::Waiting) => self.begin_attempt(now),
             (Timer::Uptime, State::Open { .. }) => self.retries = 0,
             (
@@ -937,8 +936,10 @@ impl<M: Payload> Machine<M> {
                 }
                 self.finish_user_close(report);
             }
-            // A timer that does not belong to the current state: transitions disarm
-            // their timers, so this is only reachable through a bug; ignore it.
+            // The clock check only makes the driver call in (with the wall clock,
+            // before this). Any other timer that does not belong to the current
+            // state: transitions disarm their timers, so that is only reachable
+            // through a bug; ignore it.
             _ => {}
         }
     }
