@@ -6,6 +6,8 @@
 #
 #   scripts/setup.sh            # everything (Rust target, wasm-bindgen-cli, Chromium, npm ci)
 #   SETUP_SKIP_BROWSER=1 ...    # skip Chromium + chromedriver (e.g. for `npm start` only)
+#   SETUP_SKIP_FIREFOX=1 ...    # skip Firefox ESR + geckodriver (the browser suites then
+#                               # run in Chromium only; scripts/test.sh says so)
 #   SETUP_SKIP_WASM_PACK=1 ...  # skip wasm-pack (only `npm test` uses it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +49,24 @@ if [ -z "${SETUP_SKIP_BROWSER:-}" ] && { ! have chromedriver || ! [ -x /usr/bin/
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# 3b. Firefox ESR from Debian and geckodriver from crates.io (never a downloaded browser):
+#     the browser suites run in headless Firefox too. Cold: about 2 minutes, mostly
+#     compiling geckodriver.
+GECKODRIVER_VERSION=0.37.1
+if [ -z "${SETUP_SKIP_FIREFOX:-}" ]; then
+  if ! [ -x /usr/bin/firefox-esr ]; then
+    log "installing firefox-esr (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq firefox-esr >/dev/null
+  fi
+  if [ "$(geckodriver --version 2>/dev/null | awk 'NR == 1 { print $2 }')" != "$GECKODRIVER_VERSION" ]; then
+    log "installing geckodriver $GECKODRIVER_VERSION (a minute or two, once)"
+    cargo install --quiet --locked geckodriver --version "$GECKODRIVER_VERSION" --force \
+      || cargo install --quiet geckodriver --version "$GECKODRIVER_VERSION" --force
+  fi
 fi
 
 # 4. Node dependencies, exactly as locked. Re-run only when the lock changed.

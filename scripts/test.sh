@@ -2,9 +2,12 @@
 # Everything `npm test` checks, in order, failing fast:
 #   set-up, formatting, clippy (host + wasm32), native tests (core in virtual time),
 #   node tests of the servers, browser tests of the Rust API (wasm-bindgen-test in
-#   headless Chromium against the fault-injecting server, started here on a free
-#   loopback port), the npm package build, and the JS tests of the package and the
-#   demo pages (Playwright driving the same Chromium).
+#   headless Chromium, then headless Firefox ESR, against the fault-injecting server,
+#   started here on a free loopback port), the npm package build, and the JS tests of
+#   the package (Chromium through Playwright, then Firefox through puppeteer-core over
+#   WebDriver BiDi) and of the demo pages (Playwright, Chromium only).
+#
+#   SETUP_SKIP_FIREFOX=1 scripts/test.sh   # Chromium only (Firefox is not installed)
 #
 #   scripts/test.sh            # everything
 #   scripts/test.sh browser    # only the browser suite (quick iteration)
@@ -40,8 +43,18 @@ if [ "$only" = all ]; then
   node_modules/.bin/tsc -p tests/types
 fi
 
+firefox=1
+if [ -n "${SETUP_SKIP_FIREFOX:-}" ]; then
+  firefox=
+  printf '\ntest: SETUP_SKIP_FIREFOX is set: the browser suites run in Chromium only\n' >&2
+fi
+
 step "browser tests of the Rust API (wasm-bindgen-test, headless Chromium)"
-scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test web
+STEADYSOCKET_BROWSER=chromium scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test web
+if [ -n "$firefox" ]; then
+  step "browser tests of the Rust API (wasm-bindgen-test, headless Firefox ESR)"
+  STEADYSOCKET_BROWSER=firefox scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test web
+fi
 
 step "npm package build (through wasm-pack, as users may build it) and its size budget"
 scripts/build-pkg.sh --wasm-pack
@@ -56,4 +69,16 @@ suites=()
 for d in tests/js tests/e2e; do
   compgen -G "$d/*.test.mjs" >/dev/null && suites+=("$d/")
 done
-node --test --test-concurrency=1 "${suites[@]}"
+STEADYSOCKET_BROWSER=chromium node --test --test-concurrency=1 "${suites[@]}"
+if [ -n "$firefox" ]; then
+  # The package tests again in Firefox; the e2e tests use much more of Playwright's
+  # page API than the adapter in tests/support/browser.mjs offers: Chromium only.
+  step "JS tests of the npm package (puppeteer-core over WebDriver BiDi, headless Firefox ESR)"
+  # The fuzz suite's 12 seeds run in Chromium only here (time); its checker's own
+  # tests run in both. STEADYSOCKET_BROWSER=firefox npm run soak runs it in Firefox.
+  firefox_suites=()
+  for f in tests/js/*.test.mjs; do
+    [ "$f" = tests/js/fuzz.test.mjs ] || firefox_suites+=("$f")
+  done
+  STEADYSOCKET_BROWSER=firefox node --test --test-concurrency=1 "${firefox_suites[@]}" tests/js/fuzz/
+fi

