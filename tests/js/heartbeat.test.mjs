@@ -38,7 +38,9 @@ test('after inbound silence the socket pings and reports heartbeat events with t
       await sleep(400); // a heartbeat timer left running would act now
       return { beats, viaProperty, messages, afterStop: log.map((e) => e.type) };
     },
-    { ...inst, HB },
+    // A generous timeout: this test is about the pings, and a loaded CI machine can
+    // hold a pong back longer than HB's 200 ms (a timeout would reconnect).
+    { ...inst, HB: { ...HB, heartbeatTimeout: 1000 } },
   );
   for (const b of r.beats) {
     assert.equal(typeof b.rtt, 'number');
