@@ -5,25 +5,12 @@ mod sim;
 
 use std::time::Duration;
 
-use sim::{exact, heartbeats, ms, sent_texts, Sim};
+use sim::{exact, fail, hb_config, heartbeats, ms, sent_texts, Sim};
 use steadysocket::machine::{
     Action, CloseError, CloseInfo, Closer, Delivery, DiscardReason, ErrorKind, Event, Instant,
     Machine, QueueOverflow, ReadyState, SendError, SendOptions, SendOutcome, StopReason,
 };
 use steadysocket::{Config, Message};
-
-fn hb_config(interval: u64, timeout: u64) -> Config {
-    let mut c = exact();
-    c.heartbeat_interval = Some(ms(interval));
-    c.heartbeat_timeout = ms(timeout);
-    c
-}
-
-/// Fails the pending attempt with a server-side refusal (close 1006).
-fn fail(sim: &mut Sim) {
-    let s = sim.expect_connect();
-    sim.server_close(s, 1006);
-}
 
 // ----- first attempt, backoff schedule ----------------------------------------------
 

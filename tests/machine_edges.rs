@@ -42,25 +42,12 @@ mod sim;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use sim::{exact, ms, Sim};
+use sim::{exact, fail, hb_config, ms, Sim};
 use steadysocket::machine::{
     Action, CloseInfo, Closer, ErrorKind, Event, Instant, Machine, ReadyState, SendOutcome,
     SocketId, StopReason,
 };
 use steadysocket::{Config, Message};
-
-fn hb_config(interval: u64, timeout: u64) -> Config {
-    let mut c = exact();
-    c.heartbeat_interval = Some(ms(interval));
-    c.heartbeat_timeout = ms(timeout);
-    c
-}
-
-/// Fails the pending attempt with a server-side refusal (close 1006).
-fn fail(sim: &mut Sim) {
-    let s = sim.expect_connect();
-    sim.server_close(s, 1006);
-}
 
 // ----- late events from abandoned sockets ---------------------------------------
 

@@ -15,6 +15,20 @@ pub fn exact() -> Config {
     c
 }
 
+/// [`exact`] with a heartbeat: `interval` and `timeout` in ms.
+pub fn hb_config(interval: u64, timeout: u64) -> Config {
+    let mut c = exact();
+    c.heartbeat_interval = Some(ms(interval));
+    c.heartbeat_timeout = ms(timeout);
+    c
+}
+
+/// Fails the pending attempt with a server-side refusal (close 1006).
+pub fn fail(sim: &mut Sim) {
+    let s = sim.expect_connect();
+    sim.server_close(s, 1006);
+}
+
 pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
