@@ -232,12 +232,10 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                     .enqueue(message, track)
                     .map(|()| false),
             },
-            SendOutcome::Pending | SendOutcome::Discarded => {
+            // Pending: a flush is under way; Queued and Discarded may have reported
+            // a discard (and moved the expiry timer).
+            SendOutcome::Pending | SendOutcome::Queued | SendOutcome::Discarded => {
                 self.pump();
-                Ok(false)
-            }
-            SendOutcome::Queued => {
-                self.pump(); // a drop-oldest discard, and its event
                 Ok(false)
             }
         }
