@@ -40,6 +40,7 @@ pub mod machine;
 mod message;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the browser side
 mod protocols;
+pub mod share;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
