@@ -896,7 +896,8 @@ impl World {
 /// A fixed script of steps; the leader of the moment vanishes after step `k`.
 fn scripted(k: usize) -> World {
     let mut w = World::new(3);
-    let script: Vec<Box<dyn Fn(&mut World)>> = vec![
+    type Step = Box<dyn Fn(&mut World)>;
+    let script: Vec<Step> = vec![
         Box::new(|w| {
             w.grant_step();
         }),
