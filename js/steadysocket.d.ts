@@ -43,6 +43,17 @@ export interface SteadySocketOptions {
    * attempt (closed with 1000 "onConnect failed"; the backoff goes on).
    */
   onConnect?: (conn: Connection) => void | Promise<void>;
+  /**
+   * One connection for every socket of this origin with this share name, across tabs,
+   * windows, iframes and workers (default: off). The instance holding the Web Lock
+   * `steadysocket:<name>` owns the native socket; the others mirror its state and
+   * events and relay their sends through a BroadcastChannel, holding each until the
+   * leader has sent it. A leader change shows as close (1006, "leader left"),
+   * reconnecting, open. close() stops this instance only. Options other than the URL
+   * and protocols come from the leader. Without Web Locks or BroadcastChannel, each
+   * instance connects by itself. A non-empty string.
+   */
+  share?: string;
   /** Discard a queued message once it has waited this long, ms (default: never). */
   messageTtl?: number;
   /** A full queue: refuse the new message ("reject", default) or drop the oldest ("drop-oldest"). */

@@ -370,6 +370,12 @@ impl<P: Payload + Clone> Peer<P> {
         self.held_bytes
     }
 
+    /// Whether a message of `bytes` would fit in what it may hold.
+    pub fn has_room(&self, bytes: usize) -> bool {
+        self.held.len() < self.limits.max_messages
+            && self.held_bytes.saturating_add(bytes) <= self.limits.max_bytes
+    }
+
     /// Whether the driver should call [`tick`](Peer::tick) about once a second: a
     /// follower holding unacknowledged messages, or one that sees no open
     /// connection (in case a frame that would have opened it was lost).
@@ -416,9 +422,7 @@ impl<P: Payload + Clone> Peer<P> {
     /// The message back when holding it would pass a limit (nothing changes).
     pub fn send(&mut self, data: P, track: Option<u64>) -> Result<(), P> {
         let bytes = data.byte_len();
-        if self.held.len() >= self.limits.max_messages
-            || self.held_bytes.saturating_add(bytes) > self.limits.max_bytes
-        {
+        if !self.has_room(bytes) {
             return Err(data);
         }
         let seq = self.next_seq;
@@ -456,7 +460,8 @@ impl<P: Payload + Clone> Peer<P> {
     /// `close()` on this instance: it leaves the share (a leader gives up the
     /// lock; the driver closes its socket itself). A follower reports its own
     /// `close` (and `stop`) as a native socket closed by the page would. What it
-    /// holds stays held (a later [`reconnect`](Peer::reconnect) relays it).
+    /// holds stays held (a later [`reconnect`](Peer::reconnect) relays it), but
+    /// for tracked messages, which are reported [`Delivery::Stopped`].
     pub fn close(&mut self, code: Option<u16>, reason: &str) {
         let role = std::mem::replace(&mut self.role, Role::Idle);
         match role {
@@ -487,6 +492,19 @@ impl<P: Payload + Clone> Peer<P> {
         if role == Role::Follower && self.state.ready_state != ReadyState::Closed {
             self.emit(Event::Stop(StopReason::Close));
         }
+        // As at a stop of the connection: a tracked message does not wait for a
+        // later reconnect(); plain ones stay held for it.
+        let mut kept = VecDeque::with_capacity(self.held.len());
+        for held in std::mem::take(&mut self.held) {
+            match held.track {
+                Some(track) => {
+                    self.held_bytes = self.held_bytes.saturating_sub(held.bytes);
+                    self.out.push_back(Out::Receipt(track, Delivery::Stopped));
+                }
+                None => kept.push_back(held),
+            }
+        }
+        self.held = kept;
         self.leader = None;
         self.state = Snapshot {
             ready_state: ReadyState::Closed,

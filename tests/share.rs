@@ -63,6 +63,11 @@ struct World {
     /// Every message a user sent, in order, by tab.
     wanted: Vec<Vec<String>>,
     leaders: u32,
+    /// Tracking numbers handed out: (id, tab, index in `wanted`).
+    tracks: u64,
+    tracked: Vec<(u64, usize, usize)>,
+    /// Messages reported stopped (not expected at the server).
+    stopped: Vec<String>,
     loss: Option<u32>,
     rng: u64,
     pushes: u32,
@@ -79,6 +84,9 @@ impl World {
             connections: 0,
             wanted: Vec::new(),
             leaders: 0,
+            tracks: 0,
+            tracked: Vec::new(),
+            stopped: Vec::new(),
             loss: None,
             rng: 0x9e37_79b9_7f4a_7c15,
             pushes: 0,
@@ -134,7 +142,15 @@ impl World {
                 Out::Message(m) => self.tabs[i]
                     .seen
                     .push(Seen::Message(m.as_text().unwrap_or("").to_owned())),
-                Out::Receipt(id, fate) => self.tabs[i].receipts.push((id, fate)),
+                Out::Receipt(id, fate) => {
+                    if fate == Delivery::Stopped {
+                        // A tracked message is not kept past its instance's close.
+                        if let Some(&(_, tab, n)) = self.tracked.iter().find(|t| t.0 == id) {
+                            self.stopped.push(self.wanted[tab][n].clone());
+                        }
+                    }
+                    self.tabs[i].receipts.push((id, fate));
+                }
                 Out::RequestLock => {
                     if self.holder != Some(i) && !self.waiters.contains(&i) {
                         self.waiters.push_back(i);
@@ -293,7 +309,10 @@ impl World {
         if self.tabs[i].peer.role() == Role::Leader {
             self.transmit(i, Pending::Own(m));
         } else {
-            assert!(self.tabs[i].peer.send(m, Some(7)).is_ok());
+            self.tracks += 1;
+            self.tracked
+                .push((self.tracks, i, self.wanted[i].len() - 1));
+            assert!(self.tabs[i].peer.send(m, Some(self.tracks)).is_ok());
             self.run(i);
         }
     }
@@ -475,7 +494,7 @@ fn check_server(world: &World, exact: bool) {
             continue;
         }
         let mut last = None;
-        for m in wanted {
+        for m in wanted.iter().filter(|m| !world.stopped.contains(m)) {
             let copies = world.server.iter().filter(|s| *s == m).count();
             assert!(
                 copies >= 1,
@@ -555,7 +574,7 @@ fn three_tabs_one_connection_every_message_once_in_order() {
     // Followers' tracked sends were confirmed as sent, and nothing is held.
     for i in [1, 2] {
         assert_eq!(w.tabs[i].receipts.len(), 5);
-        assert!(w.tabs[i].receipts.iter().all(|r| *r == (7, Delivery::Sent)));
+        assert!(w.tabs[i].receipts.iter().all(|r| r.1 == Delivery::Sent));
         assert_eq!(w.tabs[i].peer.held_messages(), 0);
         assert_eq!(w.tabs[i].peer.held_bytes(), 0);
     }
@@ -783,6 +802,24 @@ fn a_full_follower_refuses_at_once() {
         Err(Message::Text("g".into()))
     );
     assert_eq!((peer.held_messages(), peer.held_bytes()), (2, 6));
+    // Closing reports tracked messages as stopped and keeps the others.
+    assert!(!peer.has_room(0));
+    peer.close(None, "");
+    while peer.poll().is_some() {}
+    let mut tracked: Peer<Message> = Peer::new(2, LIMITS);
+    tracked.join();
+    tracked.send(Message::Text("plain".into()), None).unwrap();
+    tracked
+        .send(Message::Text("tracked".into()), Some(9))
+        .unwrap();
+    while tracked.poll().is_some() {}
+    tracked.close(None, "");
+    let outs: Vec<_> = std::iter::from_fn(|| tracked.poll()).collect();
+    assert!(
+        outs.contains(&Out::Receipt(9, Delivery::Stopped)),
+        "{outs:?}"
+    );
+    assert_eq!((tracked.held_messages(), tracked.held_bytes()), (1, 5));
     let drained = peer.drain();
     assert_eq!(drained.len(), 2);
     assert_eq!(peer.held_bytes(), 0);

@@ -1109,3 +1109,71 @@ async fn send_tracked_resolves_once_handed_over_and_hands_the_message_back_when_
     );
     server.delete().await;
 }
+
+// ----- share --------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn two_shared_sockets_use_one_connection_and_the_follower_takes_over() {
+    let server = Server::new("").await;
+    let name = format!("rust-{}", js_sys::Math::random());
+    let shared = |config| {
+        Socket::builder(&server.url)
+            .config(config)
+            .share(name.clone())
+            .connect()
+            .expect("valid")
+    };
+    let leader = shared(fast());
+    leader.opened().await.unwrap();
+    let mut follower = shared(fast());
+    let rec = Recorder::start(&follower);
+    within(3000, follower.opened())
+        .await
+        .expect("the follower opens")
+        .unwrap();
+    assert_eq!(follower.ready_state(), ReadyState::Open);
+    assert_eq!(
+        server.handshakes().await,
+        1,
+        "one connection for two sockets"
+    );
+
+    // The follower's sends go out through the leader's connection, in order; the
+    // echoes reach both.
+    for m in ["a", "b", "c"] {
+        follower.send(m).unwrap();
+    }
+    follower.send(Message::Binary(vec![1, 2, 3])).unwrap();
+    for want in ["a", "b", "c"] {
+        assert_eq!(
+            next_message(&mut follower).await,
+            Message::Text(want.into())
+        );
+    }
+    assert_eq!(
+        next_message(&mut follower).await,
+        Message::Binary(vec![1, 2, 3])
+    );
+    until(3000, "nothing held", || follower.queued() == 0).await;
+    assert_eq!(server.all_texts().await, ["a", "b", "c"]);
+
+    // The leader closes: the follower leads and reconnects, as a reconnect looks.
+    leader.close(1000, "bye").unwrap();
+    rec.wait_count(3000, 2, "reopen", is_open).await;
+    let events = rec.events();
+    let at = events
+        .iter()
+        .position(|e| matches!(e, Event::Close(c) if c.code == 1006 && c.reason == "leader left"))
+        .expect("close 1006 \"leader left\"");
+    assert!(matches!(
+        events.get(at + 1),
+        Some(Event::Reconnecting { .. })
+    ));
+    follower.send("after").unwrap();
+    assert_eq!(
+        next_message(&mut follower).await,
+        Message::Text("after".into())
+    );
+    assert_eq!(server.handshakes().await, 2);
+    server.delete().await;
+}

@@ -33,8 +33,42 @@ let myName = null; // as the server knows us (it cleans names up), from `welcome
 
 // ----- the socket ---------------------------------------------------------------------
 
-const clientId = newClientId();
+// "One connection for all tabs" (the `share` option): every tab of this browser with
+// the box ticked uses the one connection the leading tab holds (so they also share its
+// client id and name, as the server sees one connection). Kept per browser.
+const SHARED_KEY = 'steadysocket-chat-shared';
+const shared =
+  new URLSearchParams(location.search).get('shared') === '1' || localStorage.getItem(SHARED_KEY) === '1';
+const clientId = shared ? sharedClientId() : newClientId();
 const options = demoOptions();
+if (shared) options.share = 'chat';
+$('shared').checked = shared;
+$('shared').addEventListener('change', (e) => {
+  localStorage.setItem(SHARED_KEY, e.target.checked ? '1' : '0');
+  location.reload();
+});
+
+function sharedClientId() {
+  let id = localStorage.getItem(`${SHARED_KEY}-client`);
+  if (!id) {
+    id = newClientId();
+    localStorage.setItem(`${SHARED_KEY}-client`, id);
+  }
+  return id;
+}
+
+// What the server counts: with the box ticked in two tabs, one chat connection.
+async function showServerCount() {
+  try {
+    const res = await fetch('/api/connections');
+    const { chat } = await res.json();
+    $('server-count').textContent = `server: ${chat} chat connection${chat === 1 ? '' : 's'}`;
+  } catch {
+    $('server-count').textContent = '';
+  }
+}
+showServerCount();
+setInterval(showServerCount, 2000);
 let socket;
 try {
   // A function: called before every attempt, so a new name applies on the next connection.

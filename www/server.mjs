@@ -265,6 +265,11 @@ export async function startServer({
       res.on('error', noop);
       const { pathname, search } = splitUrl(req.url);
       if (pathname === '/api/drop') return handleDrop(req, res, search);
+      if (pathname === '/api/connections') {
+        // How many sockets are open (the chat page shows it: with "one connection
+        // for all tabs", several tabs are one connection).
+        return sendJson(res, 200, { chat: chatWss.clients.size, echo: echoWss.clients.size });
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendText(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
       }

@@ -156,6 +156,7 @@ impl Core {
             should_reconnect: opts.should_reconnect,
             constructor: opts.constructor,
             on_connect: opts.on_connect,
+            share: opts.share,
         };
         let output = JsOutput {
             on_message,

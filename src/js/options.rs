@@ -16,6 +16,7 @@ pub(crate) struct Options {
     pub(crate) should_reconnect: Option<Predicate>,
     pub(crate) constructor: Option<js_sys::Function>,
     pub(crate) on_connect: Option<Hook>,
+    pub(crate) share: Option<String>,
 }
 
 /// Reads `options` (undefined or null means all defaults).
@@ -32,6 +33,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<Options, JsValue> {
             should_reconnect: None,
             constructor: None,
             on_connect: None,
+            share: None,
         });
     }
     if !options.is_object() {
@@ -138,12 +140,20 @@ pub(crate) fn parse(options: &JsValue) -> Result<Options, JsValue> {
         None => None,
         Some(f) => Some(hook(f)?),
     };
+    let share = match o.get("share") {
+        None => None,
+        Some(v) if v.as_bool() == Some(false) => None,
+        Some(v) => Some(v.as_string().filter(|s| !s.is_empty()).ok_or_else(|| {
+            type_error("SteadySocket option share must be a non-empty string (the share name)")
+        })?),
+    };
     c.validate().map_err(|e| super::errors::from_config(&e))?;
     Ok(Options {
         config: c,
         should_reconnect,
         constructor,
         on_connect,
+        share,
     })
 }
 

@@ -6,6 +6,7 @@ use web_sys::WebSocket;
 
 use crate::machine::Payload;
 use crate::web::driver::Outbound;
+use crate::web::share::Shared;
 
 #[wasm_bindgen]
 extern "C" {
@@ -111,5 +112,27 @@ impl Payload for JsPayload {
 impl Outbound for JsPayload {
     fn transmit(&self, ws: &WebSocket) -> Result<(), JsValue> {
         ws.unchecked_ref::<AnySend>().send(&self.value)
+    }
+
+    fn share(self) -> Shared {
+        Shared::new(self.into_owned().value)
+    }
+
+    fn unshare(shared: Shared) -> Option<JsPayload> {
+        let value = shared.value;
+        // Structured clones the browser made: no user code behind these checks.
+        let kind = if value.is_string() {
+            0
+        } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
+            1
+        } else if value.is_instance_of::<js_sys::Uint8Array>() {
+            2
+        } else if value.is_instance_of::<web_sys::Blob>() {
+            3
+        } else {
+            return None;
+        };
+        let bytes = shared.bytes as f64;
+        Some(JsPayload::new(value, kind, bytes))
     }
 }

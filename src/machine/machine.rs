@@ -265,6 +265,20 @@ impl<M: Payload> Machine<M> {
         drained.into_iter().map(|e| e.msg).collect()
     }
 
+    /// Removes and returns, oldest first and with their tracking numbers, the
+    /// queued messages whose tracking number `take` picks, keeping the others in
+    /// order. Unlike [`drain_queued`](Machine::drain_queued) nothing is reported:
+    /// the messages are handed over, not discarded (a shared socket's instance
+    /// that stops leading keeps its own messages and gives up its followers').
+    pub fn take_queued_where(
+        &mut self,
+        take: impl Fn(Option<u64>) -> bool,
+    ) -> Vec<(M, Option<u64>)> {
+        let taken = self.queue.remove_where(|e| take(e.track));
+        self.arm_expiry();
+        taken.into_iter().map(|e| (e.msg, e.track)).collect()
+    }
+
     /// Closes for good: cancels every timer and pending attempt, and ends with
     /// exactly one `Close` and one `Stop(Close)` event: when the
     /// handshake ends or `close_timeout` passes if a socket is open, else on the next

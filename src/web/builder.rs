@@ -37,6 +37,7 @@ pub struct Builder {
     config: Config,
     should_reconnect: Option<Predicate>,
     on_connect: Option<(Hook, DriverCell)>,
+    share: Option<String>,
 }
 
 enum UrlSource {
@@ -90,6 +91,7 @@ impl Builder {
             config: Config::default(),
             should_reconnect: None,
             on_connect: None,
+            share: None,
         }
     }
 
@@ -182,6 +184,27 @@ impl Builder {
         self
     }
 
+    /// One connection for every socket of this origin with the share `name`,
+    /// across tabs, windows, iframes and workers (an empty name: off).
+    ///
+    /// The instance holding the Web Lock `steadysocket:<name>` leads: it owns
+    /// the native socket. The others follow through a
+    /// `BroadcastChannel("steadysocket:<name>")`: they see its state and its
+    /// events (a leader change shows as a reconnect: `Close` 1006 `"leader
+    /// left"`, `Reconnecting`, then `Open`), receive every message, and relay
+    /// what they send, holding each message until the leader reports it sent
+    /// (relayed again to a new leader otherwise: exactly once, except a message
+    /// in flight in the instant a leader went away, at least once then).
+    /// `close()` stops this instance only; a stop caused by the connection stops
+    /// every instance. Options other than the URL and protocols come from the
+    /// leader (instances of one name are expected to pass the same ones). Where
+    /// Web Locks or `BroadcastChannel` are missing, the socket connects by itself.
+    pub fn share(mut self, name: impl Into<String>) -> Builder {
+        let name = name.into();
+        self.share = (!name.is_empty()).then_some(name);
+        self
+    }
+
     /// Checks everything and starts the first attempt (unless `start_closed`).
     ///
     /// # Errors
@@ -212,6 +235,7 @@ impl Builder {
             should_reconnect: self.should_reconnect,
             constructor: None,
             on_connect: self.on_connect.as_ref().map(|(hook, _)| hook.clone()),
+            share: self.share,
         };
         let inbox = Inbox::new(setup.config.max_unread);
         let driver = Driver::start(setup, inbox)?;

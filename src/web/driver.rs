@@ -37,17 +37,32 @@ use web_sys::{BinaryType, WebSocket};
 use super::clock;
 use super::listener::Listener;
 use super::native::{NativeEvent, NativeSocket};
+use super::share::{self as io, ShareIo, Shared};
 use super::url;
 use crate::machine::{
-    Action, CloseError, CloseInfo, Closer, Config, ConfigError, Delivery, Event, Instant, Machine,
-    Payload, ReadyState, SendError, SendOptions, SendOutcome, SocketId,
+    validate_close, Action, CloseError, CloseInfo, Closer, Config, ConfigError, Delivery,
+    DiscardReason, Event, Instant, Machine, Payload, ReadyState, SendError, SendOptions,
+    SendOutcome, SocketId,
 };
+use crate::share::{Limits, Out, Peer, Role, Snapshot};
+
+/// Tracking numbers of follower messages a leader relays carry this bit (the
+/// user's own never reach it).
+const RELAY: u64 = 1 << 60;
 
 /// An outbound payload the driver can put on a native socket.
 pub(crate) trait Outbound: Payload + 'static {
     /// Sends on `ws`. Errors are the browser's (dropped: delivery of what reaches a
     /// native socket is at-most-once).
     fn transmit(&self, ws: &WebSocket) -> Result<(), JsValue>;
+
+    /// The message as it crosses a share's channel (a copy of any buffer).
+    fn share(self) -> Shared;
+
+    /// A message that crossed the channel, if this type can carry it.
+    fn unshare(shared: Shared) -> Option<Self>
+    where
+        Self: Sized;
 }
 
 /// Where a delivered message or event goes (the Rust streams, or JS listeners).
@@ -121,6 +136,15 @@ pub(crate) struct Setup {
     /// when `None`.
     pub(crate) constructor: Option<js_sys::Function>,
     pub(crate) on_connect: Option<Hook>,
+    /// The share name (`share` option): one connection for all instances of it.
+    pub(crate) share: Option<String>,
+}
+
+/// A shared instance's part: the protocol and its lock and channel.
+struct Sharing {
+    peer: RefCell<Peer<Shared>>,
+    io: ShareIo,
+    tick: RefCell<Option<Timeout>>,
 }
 
 enum Outgoing {
@@ -161,6 +185,7 @@ pub(crate) struct Driver<M, O> {
     /// The socket whose hook runs, as the output knows it.
     hook_run: Cell<Option<SocketId>>,
     _page: Vec<Listener>,
+    share: Option<Sharing>,
     output: O,
 }
 
@@ -168,7 +193,19 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     /// Creates the driver and (unless `start_closed`) starts the first attempt.
     pub(crate) fn start(setup: Setup, output: O) -> Result<Rc<Self>, ConfigError> {
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-        let machine = Machine::new(setup.config, seed, clock::now())?;
+        let mut config = setup.config;
+        let start_closed = config.start_closed;
+        let share_name = setup.share.filter(|_| io::supported());
+        let forced = share_name.is_some();
+        if forced {
+            // A shared instance connects only when it leads.
+            config.start_closed = true;
+        }
+        let limits = Limits {
+            max_messages: config.max_enqueued_messages,
+            max_bytes: config.max_enqueued_bytes,
+        };
+        let machine = Machine::new(config, seed, clock::now())?;
         let driver = Rc::new_cyclic(|me: &Weak<Self>| Driver {
             me: me.clone(),
             machine: RefCell::new(machine),
@@ -187,9 +224,33 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             on_connect: setup.on_connect,
             hook_run: Cell::new(None),
             _page: page_listeners(me.clone()),
+            share: share_name.and_then(|name| {
+                let id = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
+                let me = me.clone();
+                let io = ShareIo::open(&name, id, move |value| {
+                    if let Some(driver) = me.upgrade() {
+                        driver.on_frame(&value);
+                    }
+                })?;
+                Some(Sharing {
+                    peer: RefCell::new(Peer::new(id, limits)),
+                    io,
+                    tick: RefCell::new(None),
+                })
+            }),
             output,
         });
         driver.with_machine(|m, now| m.handle_wall_clock(now, js_sys::Date::now()));
+        if !start_closed {
+            match &driver.share {
+                Some(share) => share.peer.borrow_mut().join(),
+                // Asked to share, but the channel could not be made: by itself.
+                None if forced => {
+                    let _ = driver.with_machine(|m, now| m.reconnect(now, None, ""));
+                }
+                None => {}
+            }
+        }
         driver.pump();
         Ok(driver)
     }
@@ -209,6 +270,38 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         options: SendOptions,
         track: Option<u64>,
     ) -> Result<bool, SendError<M>> {
+        if let Some(share) = self.following() {
+            // Held (bounded like the queue) until the leader confirms it.
+            if !share.peer.borrow().has_room(message.byte_len()) {
+                return Err(SendError::QueueFull(message));
+            }
+            let open = {
+                let mut peer = share.peer.borrow_mut();
+                let _ = peer.send(message.share(), track);
+                peer.state().ready_state == ReadyState::Open && peer.leader().is_some()
+            };
+            self.pump();
+            return Ok(open);
+        }
+        let sent = self.send_now(message, options, track)?;
+        if sent {
+            if let Some(id) = track {
+                self.output.receipt(id, Delivery::Sent);
+            }
+        } else {
+            self.pump();
+        }
+        Ok(sent)
+    }
+
+    /// Gives `message` to the core: `Ok(true)` when it went out on the open
+    /// native socket now (the caller reports a tracked one as sent).
+    fn send_now(
+        &self,
+        message: M,
+        options: SendOptions,
+        track: Option<u64>,
+    ) -> Result<bool, SendError<M>> {
         let now = clock::now();
         let outcome = self
             .machine
@@ -218,9 +311,6 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             SendOutcome::Transmit { socket, message } => match self.open_native(socket) {
                 Some(native) => {
                     let _ = message.transmit(native.ws());
-                    if let Some(id) = track {
-                        self.output.receipt(id, Delivery::Sent);
-                    }
                     Ok(true)
                 }
                 // The core thinks it open, but the browser already started closing
@@ -234,10 +324,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             },
             // Pending: a flush is under way; Queued and Discarded may have reported
             // a discard (and moved the expiry timer).
-            SendOutcome::Pending | SendOutcome::Queued | SendOutcome::Discarded => {
-                self.pump();
-                Ok(false)
-            }
+            SendOutcome::Pending | SendOutcome::Queued | SendOutcome::Discarded => Ok(false),
         }
     }
 
@@ -248,39 +335,105 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         id
     }
 
-    /// Takes everything out of the queue, in order.
+    /// Takes everything out of the queue, in order. A shared instance takes back
+    /// only its own messages (a follower: those not yet confirmed).
     pub(crate) fn drain_queued(&self) -> Vec<M> {
-        let drained = self.machine.borrow_mut().drain_queued();
+        let Some(share) = &self.share else {
+            let drained = self.machine.borrow_mut().drain_queued();
+            self.pump();
+            return drained;
+        };
+        let taken = if share.peer.borrow().role() == Role::Leader {
+            self.machine.borrow_mut().take_queued_where(own)
+        } else {
+            let held = share.peer.borrow_mut().drain();
+            held.into_iter()
+                .filter_map(|(data, track)| M::unshare(data).map(|m| (m, track)))
+                .collect()
+        };
+        {
+            let mut outbox = self.outbox.borrow_mut();
+            for id in taken.iter().filter_map(|(_, track)| *track) {
+                outbox.push_back(Outgoing::Receipt(id, Delivery::Cleared));
+            }
+            if !taken.is_empty() {
+                outbox.push_back(Outgoing::Event(Event::Discarded {
+                    reason: DiscardReason::Cleared,
+                    count: taken.len(),
+                }));
+            }
+        }
         self.pump();
-        drained
+        taken.into_iter().map(|(m, _)| m).collect()
     }
 
     pub(crate) fn close(&self, code: Option<u16>, reason: &str) -> Result<(), CloseError> {
+        validate_close(code, reason)?;
+        if let Some(share) = &self.share {
+            let leading = share.peer.borrow().role() == Role::Leader;
+            share.peer.borrow_mut().close(code, reason);
+            if !leading {
+                self.pump();
+                return Ok(());
+            }
+            // It stops leading: its socket closes as usual, its own queued
+            // messages stay its own (held, for a later reconnect()), its
+            // followers' go (they relay them to the next leader).
+            self.with_machine(|m, now| m.close(now, code, reason))?;
+            let mine = self.machine.borrow_mut().take_queued_where(own);
+            let _ = self.machine.borrow_mut().take_queued_where(|t| !own(t));
+            let mut peer = share.peer.borrow_mut();
+            for (m, track) in mine {
+                let _ = peer.send(m.share(), track);
+            }
+            drop(peer);
+            self.pump();
+            return Ok(());
+        }
         self.with_machine(|m, now| m.close(now, code, reason))?;
         self.pump();
         Ok(())
     }
 
     pub(crate) fn reconnect(&self, code: Option<u16>, reason: &str) -> Result<(), CloseError> {
+        validate_close(code, reason)?;
+        if let Some(share) = self.following() {
+            share.peer.borrow_mut().reconnect();
+            self.pump();
+            return Ok(());
+        }
         self.with_machine(|m, now| m.reconnect(now, code, reason))?;
         self.pump();
         Ok(())
     }
 
     pub(crate) fn ready_state(&self) -> ReadyState {
+        if let Some(share) = self.following() {
+            return share.peer.borrow().state().ready_state;
+        }
         self.machine.borrow().ready_state()
     }
 
     pub(crate) fn retry_count(&self) -> u32 {
+        if let Some(share) = self.following() {
+            return share.peer.borrow().state().retries;
+        }
         self.machine.borrow().retry_count()
     }
 
     pub(crate) fn queued_messages(&self) -> usize {
+        if let Some(share) = self.following() {
+            return share.peer.borrow().held_messages();
+        }
         self.machine.borrow().queued_messages()
     }
 
-    /// Queued bytes plus what the native socket has not sent yet.
+    /// Queued bytes plus what the native socket has not sent yet (a follower:
+    /// the bytes it relayed that the leader has not confirmed).
     pub(crate) fn buffered_amount(&self) -> f64 {
+        if let Some(share) = self.following() {
+            return share.peer.borrow().held_bytes() as f64;
+        }
         let queued = self.machine.borrow().queued_bytes() as f64;
         let native = self.native(None).map_or(0, |n| n.ws().buffered_amount());
         queued + f64::from(native)
@@ -288,6 +441,9 @@ impl<M: Outbound, O: Output> Driver<M, O> {
 
     /// What the native socket has not sent yet (0 when there is none).
     pub(crate) fn native_buffered(&self) -> usize {
+        if let Some(share) = self.following() {
+            return share.peer.borrow().held_bytes();
+        }
         self.native(None)
             .map_or(0, |n| n.ws().buffered_amount() as usize)
     }
@@ -301,24 +457,71 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     }
 
     pub(crate) fn opened(&self) -> Opened {
+        if let Some(share) = self.following() {
+            let peer = share.peer.borrow();
+            return Opened {
+                protocol: peer.state().protocol.clone(),
+                extensions: peer.state().extensions.clone(),
+            };
+        }
         self.opened.borrow().clone()
     }
 
     pub(crate) fn queue_has_room(&self) -> bool {
+        if let Some(share) = self.following() {
+            return share.peer.borrow().has_room(0);
+        }
         self.machine.borrow().queue_has_room()
+    }
+
+    /// The share part of an instance that does not lead (follows, or is closed).
+    fn following(&self) -> Option<&Sharing> {
+        self.share
+            .as_ref()
+            .filter(|s| s.peer.borrow().role() != Role::Leader)
+    }
+
+    /// The share part of the instance that leads.
+    fn leading(&self) -> Option<&Sharing> {
+        self.share
+            .as_ref()
+            .filter(|s| s.peer.borrow().role() == Role::Leader)
     }
 
     #[cfg_attr(not(feature = "js"), allow(dead_code))] // the Rust API always uses ArrayBuffer
     pub(crate) fn set_binary_type(&self, binary_type: BinaryType) {
         self.binary_type.set(binary_type);
         if let Some(native) = self.native(None) {
-            native.ws().set_binary_type(binary_type);
+            native.ws().set_binary_type(self.native_binary_type());
         }
     }
 
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) fn binary_type(&self) -> BinaryType {
         self.binary_type.get()
+    }
+
+    /// What the native socket delivers: a shared one always ArrayBuffers (they
+    /// cross the channel as they are; see [`adapt`](Driver::adapt)).
+    fn native_binary_type(&self) -> BinaryType {
+        if self.share.is_some() {
+            BinaryType::Arraybuffer
+        } else {
+            self.binary_type.get()
+        }
+    }
+
+    /// A shared instance's binary message as its `binaryType` asks.
+    fn adapt(&self, data: JsValue) -> JsValue {
+        if self.binary_type.get() == BinaryType::Blob
+            && data.is_instance_of::<js_sys::ArrayBuffer>()
+        {
+            let parts = js_sys::Array::of1(&data);
+            if let Ok(blob) = web_sys::Blob::new_with_buffer_source_sequence(&parts) {
+                return blob.into();
+            }
+        }
+        data
     }
 
     // ----- inputs from the browser ----------------------------------------------
@@ -394,6 +597,12 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         if let Some(Inbound(data)) = delivered {
             let out = if self.hook_run.get() == Some(socket) {
                 Outgoing::HookMessage(data)
+            } else if let Some(share) = self.leading() {
+                share
+                    .peer
+                    .borrow_mut()
+                    .leader_message(Shared::new(data.clone()));
+                Outgoing::Message(self.adapt(data))
             } else {
                 Outgoing::Message(data)
             };
@@ -514,6 +723,11 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 self.perform(action);
                 continue;
             }
+            let share = self.share.as_ref().and_then(|s| s.peer.borrow_mut().poll());
+            if let Some(out) = share {
+                self.perform_share(out);
+                continue;
+            }
             if let Some(socket) = self.hook_run.get() {
                 if self.machine.borrow().hook_socket() != Some(socket) {
                     // The connection ended under the hook (closed, lost, timed out).
@@ -524,11 +738,21 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             loop {
                 let event = self.machine.borrow_mut().poll_event();
                 let Some(event) = event else { break };
+                if let Some(share) = self.leading() {
+                    let state = self.snapshot();
+                    share.peer.borrow_mut().leader_event(&event, state);
+                }
                 self.outbox.borrow_mut().push_back(Outgoing::Event(event));
             }
             loop {
                 let receipt = self.machine.borrow_mut().poll_receipt();
                 let Some((id, fate)) = receipt else { break };
+                if id & RELAY != 0 {
+                    if let Some(share) = &self.share {
+                        share.peer.borrow_mut().delivered(id & !RELAY, fate);
+                    }
+                    continue;
+                }
                 self.outbox
                     .borrow_mut()
                     .push_back(Outgoing::Receipt(id, fate));
@@ -544,7 +768,129 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             }
         }
         self.arm_timer();
+        self.arm_share_tick();
         self.pumping.set(false);
+    }
+
+    // ----- sharing ----------------------------------------------------------------
+
+    /// A frame from the channel.
+    fn on_frame(&self, value: &JsValue) {
+        let Some(share) = &self.share else { return };
+        if let Some(frame) = io::decode(value) {
+            share.peer.borrow_mut().handle(frame);
+            self.pump();
+        }
+    }
+
+    /// The lock request of `generation` was granted.
+    fn on_lock(&self, generation: u32) {
+        let Some(share) = &self.share else { return };
+        if share.io.granted(generation) {
+            share.peer.borrow_mut().lock_granted();
+        } else {
+            share.io.release();
+        }
+        self.pump();
+    }
+
+    /// The leader's connection, for its followers.
+    fn snapshot(&self) -> Snapshot {
+        let m = self.machine.borrow();
+        let opened = self.opened.borrow();
+        let open = m.ready_state() == ReadyState::Open;
+        Snapshot {
+            ready_state: m.ready_state(),
+            retries: m.retry_count(),
+            stopped: m.stop_reason(),
+            protocol: if open {
+                opened.protocol.clone()
+            } else {
+                String::new()
+            },
+            extensions: if open {
+                opened.extensions.clone()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    fn perform_share(&self, out: Out<Shared>) {
+        let Some(share) = &self.share else { return };
+        match out {
+            Out::Post(frame) => {
+                if let Some(frame) = io::encode(frame, |d: &Shared| d.value.clone()) {
+                    share.io.post(&frame);
+                }
+            }
+            Out::Event(event) => self.outbox.borrow_mut().push_back(Outgoing::Event(event)),
+            Out::Message(data) => {
+                let data = self.adapt(data.value);
+                self.outbox.borrow_mut().push_back(Outgoing::Message(data));
+            }
+            Out::Receipt(id, fate) => self
+                .outbox
+                .borrow_mut()
+                .push_back(Outgoing::Receipt(id, fate)),
+            Out::RequestLock => {
+                let me = self.me.clone();
+                share.io.request(move |generation| {
+                    if let Some(driver) = me.upgrade() {
+                        driver.on_lock(generation);
+                    }
+                });
+            }
+            Out::ReleaseLock => share.io.release(),
+            Out::Lead | Out::Reconnect => {
+                let _ = self.with_machine(|m, now| m.reconnect(now, None, ""));
+            }
+            Out::Transmit { ticket, data } => {
+                let track = RELAY | ticket;
+                let fate = match M::unshare(data) {
+                    None => Some(Delivery::Cleared),
+                    Some(m) => match self.send_now(m, SendOptions::default(), Some(track)) {
+                        Ok(true) => Some(Delivery::Sent),
+                        Ok(false) => None, // its receipt comes from the core
+                        Err(_) => Some(Delivery::Overflowed),
+                    },
+                };
+                if let Some(fate) = fate {
+                    share.peer.borrow_mut().delivered(ticket, fate);
+                }
+            }
+            Out::Local { data, track } => {
+                if let Some(m) = M::unshare(data) {
+                    let sent = self.send_now(m, SendOptions::default(), track);
+                    if let (Ok(true), Some(id)) = (sent, track) {
+                        self.outbox
+                            .borrow_mut()
+                            .push_back(Outgoing::Receipt(id, Delivery::Sent));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Keeps a one-second timer for [`Peer::tick`] while the peer wants it.
+    fn arm_share_tick(&self) {
+        let Some(share) = &self.share else { return };
+        let wants = share.peer.borrow().wants_tick();
+        let mut tick = share.tick.borrow_mut();
+        if !wants {
+            *tick = None;
+        } else if tick.is_none() {
+            let me = self.me.clone();
+            *tick = Some(Timeout::new(1000, move || {
+                if let Some(driver) = me.upgrade() {
+                    if let Some(share) = &driver.share {
+                        *share.tick.borrow_mut() = None;
+                        share.peer.borrow_mut().tick();
+                    }
+                    driver.pump();
+                }
+            }));
+        }
     }
 
     fn perform(&self, action: Action<M>) {
@@ -654,7 +1000,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
                 }
             };
             let ctor = self.constructor.as_ref();
-            NativeSocket::open(ctor, &u, &protocols, self.binary_type.get(), on_event)
+            NativeSocket::open(ctor, &u, &protocols, self.native_binary_type(), on_event)
                 .map_err(|e| js_error_message(&e))
         });
         match opened {
@@ -718,6 +1064,11 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             (at, timeout)
         });
     }
+}
+
+/// Whether a queued message is the instance's own (not a follower's it relays).
+fn own(track: Option<u64>) -> bool {
+    track.is_none_or(|t| t & RELAY == 0)
 }
 
 /// Inbound event data, as the core sees it.

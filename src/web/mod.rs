@@ -8,6 +8,7 @@ mod handshake;
 mod inbox;
 mod listener;
 mod native;
+pub(crate) mod share;
 mod sink;
 mod socket;
 pub(crate) mod url;

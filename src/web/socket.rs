@@ -9,12 +9,13 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::WebSocket;
 
 use super::builder::Builder;
 use super::driver::{Driver, Outbound};
 use super::inbox::{Cursor, Events, Filter, Inbox, Item, Items, Json, Messages};
+use super::share::Shared;
 use super::sink::{Sender, SinkState};
 use crate::machine::{Delivery, ReadyState, SendError, SendOptions, StopReason};
 use crate::{Error, Message};
@@ -26,6 +27,29 @@ impl Outbound for Message {
             // Sent straight from wasm memory: the browser makes its one copy.
             Message::Binary(bytes) => ws.send_with_u8_array(bytes),
         }
+    }
+
+    fn share(self) -> Shared {
+        match self {
+            Message::Text(text) => Shared::new(JsValue::from_str(&text)),
+            Message::Binary(bytes) => {
+                Shared::new(js_sys::Uint8Array::from(&bytes[..]).buffer().into())
+            }
+        }
+    }
+
+    fn unshare(shared: Shared) -> Option<Message> {
+        let value = shared.value;
+        if let Some(text) = value.as_string() {
+            return Some(Message::Text(text));
+        }
+        if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+            return Some(Message::Binary(js_sys::Uint8Array::new(buffer).to_vec()));
+        }
+        // A Blob (relayed by a JS instance) cannot be read synchronously.
+        value
+            .dyn_ref::<js_sys::Uint8Array>()
+            .map(|bytes| Message::Binary(bytes.to_vec()))
     }
 }
 

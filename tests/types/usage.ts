@@ -30,6 +30,8 @@ const socket = new SteadySocket('wss://example.com/live', ['v1'], options);
 const withProvider = new SteadySocket(async (attempt: number) => `wss://example.com/?n=${attempt}`);
 const sync = new SteadySocket((attempt) => `wss://example.com/?n=${attempt}`, 'v1');
 const tokens = new SteadySocket('wss://example.com/', async (attempt) => [`token.${attempt}`, 'v1']);
+const sharedSocket = new SteadySocket('wss://example.com/live', [], { share: 'live' });
+void sharedSocket;
 
 socket.binaryType = 'arraybuffer';
 const state: 0 | 1 | 2 | 3 = socket.readyState;
