@@ -24,21 +24,27 @@ const ADJECTIVES = ['calm', 'brave', 'swift', 'quiet', 'bright', 'lucky', 'gentl
 const ANIMALS = ['otter', 'falcon', 'lynx', 'heron', 'panda', 'fox', 'koala', 'orca', 'badger', 'wren'];
 const pick = (list) => list[crypto.getRandomValues(new Uint32Array(1))[0] % list.length];
 
+// "One connection for all tabs" (the `share` option): every tab of this browser with
+// the box ticked uses the one connection the leading tab holds, so they share one
+// name (kept in localStorage: the leading tab's URL function reads it) and one
+// client id. The choice is kept per browser; ?shared=1 turns it on for this page.
+const SHARED_KEY = 'steadysocket-chat-shared';
+const shared =
+  new URLSearchParams(location.search).get('shared') === '1' || localStorage.getItem(SHARED_KEY) === '1';
+
 let wantedName =
   new URLSearchParams(location.search).get('name') ||
+  (shared && localStorage.getItem(`${SHARED_KEY}-name`)) ||
   sessionStorage.getItem('steadysocket-chat-name') ||
   `${pick(ADJECTIVES)}-${pick(ANIMALS)}`;
+if (shared) localStorage.setItem(`${SHARED_KEY}-name`, wantedName);
+/** The name to connect with: a shared connection's is the one all its tabs share. */
+const currentName = () => (shared && localStorage.getItem(`${SHARED_KEY}-name`)) || wantedName;
 nameInput.value = wantedName;
 let myName = null; // as the server knows us (it cleans names up), from `welcome`
 
 // ----- the socket ---------------------------------------------------------------------
 
-// "One connection for all tabs" (the `share` option): every tab of this browser with
-// the box ticked uses the one connection the leading tab holds (so they also share its
-// client id and name, as the server sees one connection). Kept per browser.
-const SHARED_KEY = 'steadysocket-chat-shared';
-const shared =
-  new URLSearchParams(location.search).get('shared') === '1' || localStorage.getItem(SHARED_KEY) === '1';
 const clientId = shared ? sharedClientId() : newClientId();
 const options = demoOptions();
 if (shared) options.share = 'chat';
@@ -73,7 +79,7 @@ let socket;
 try {
   // A function: called before every attempt, so a new name applies on the next connection.
   socket = new SteadySocket(
-    () => `/chat?client=${clientId}&name=${encodeURIComponent(wantedName)}`,
+    () => `/chat?client=${clientId}&name=${encodeURIComponent(currentName())}`,
     undefined,
     options,
   );
@@ -96,6 +102,12 @@ function renderOnline() {
   onlineLabel.replaceChildren();
   if (socket.readyState !== socket.OPEN || myName === null) {
     onlineLabel.textContent = 'offline';
+    return;
+  }
+  if (online === null) {
+    // A tab that joined a shared connection after it opened: the room's welcome
+    // (with who is online) went to the tab that opened it.
+    onlineLabel.textContent = 'Online (shared connection)';
     return;
   }
   const others = online.filter((n, i) => !(n === myName && i === online.indexOf(myName)));
@@ -143,6 +155,7 @@ $('identity').addEventListener('submit', (event) => {
   if (!name || name === wantedName) return;
   wantedName = name;
   sessionStorage.setItem('steadysocket-chat-name', name);
+  if (shared) localStorage.setItem(`${SHARED_KEY}-name`, name);
   panel.note(`renaming to ${name}: reconnecting`);
   socket.reconnect(); // the URL function picks up the new name
   input.focus();
@@ -178,12 +191,12 @@ socket.addEventListener('message', (event) => {
       if (ownJoinPending && msg.name === myName) {
         ownJoinPending = false; // already listed by the welcome
       } else {
-        online.push(String(msg.name));
+        online?.push(String(msg.name));
         log.add({ kind: 'sys', text: `${msg.name} joined` });
       }
       break;
     case 'leave': {
-      const i = online.indexOf(String(msg.name));
+      const i = online ? online.indexOf(String(msg.name)) : -1;
       if (i !== -1) online.splice(i, 1);
       log.add({ kind: 'sys', text: `${msg.name} left` });
       break;
@@ -210,6 +223,15 @@ socket.addEventListener('message', (event) => {
 let wasOpen = false;
 socket.addEventListener('open', () => {
   wasOpen = true;
+  // A follower of a shared connection gets no welcome of its own: the leading tab
+  // connected with the shared name, so that is the name the room knows.
+  setTimeout(() => {
+    if (shared && myName === null && socket.readyState === socket.OPEN) {
+      myName = currentName();
+      online = null;
+      renderOnline();
+    }
+  }, 500);
 });
 
 socket.addEventListener('close', (event) => {
@@ -225,6 +247,7 @@ socket.addEventListener('close', (event) => {
   }
   awaiting = awaiting.filter((entry) => entry.queued);
   online = [];
+  myName = shared ? null : myName;
   renderOnline();
 });
 

@@ -170,6 +170,46 @@ describe('demo pages', { timeout: 60_000, skip: !fs.existsSync(PKG) && 'pkg/ is 
     await bob.close();
   });
 
+  it('chat, "One connection for all tabs": two tabs, one server connection, both talk', async () => {
+    const count = async () => (await (await fetch(`http://127.0.0.1:${port}/api/connections`)).json()).chat;
+    const one = await open(`/chat.html?${FAST}&shared=1&name=sam`);
+    await state(one, 'open');
+    await sleep(500); // earlier tests' connections finish closing
+    const alone = await count();
+    const two = await open(`/chat.html?${FAST}&shared=1&name=sam`);
+    await state(two, 'open');
+    assert.equal(await two.isChecked('#shared'), true);
+    await sleep(500);
+    assert.equal(await count(), alone, 'the second tab made no connection of its own');
+    for (const p of [one, two]) {
+      await p.waitForFunction(
+        (n) => document.querySelector('#server-count').textContent === `server: ${n} chat connection${n === 1 ? '' : 's'}`,
+        alone,
+        { timeout: 5000 },
+      );
+    }
+    assert.equal(await two.textContent('#online'), 'Online (shared connection)');
+
+    // What the second tab sends goes out on the first tab's connection; both see it.
+    await send(two, 'from the second tab');
+    await seen(one, 'out', 'from the second tab');
+    await two.waitForFunction(() =>
+      [...document.querySelectorAll('#log .entry-out')].some((e) => e.dataset.status === 'delivered'),
+    null, { timeout: 5000 });
+    assert.equal(received.filter((m) => m.endpoint === 'chat' && m.text.includes('from the second tab')).length, 1);
+
+    // The first tab goes away: the second one takes the connection over.
+    await one.close();
+    await state(two, 'open', 5000);
+    await send(two, 'still here');
+    await two.waitForFunction(() =>
+      [...document.querySelectorAll('#log .entry-out')].filter((e) => e.dataset.status === 'delivered').length >= 2,
+    null, { timeout: 5000 });
+    assert.equal(await count(), alone);
+    clean(two);
+    await two.close();
+  });
+
   it('"Drop me (server)" cuts the socket; the panel shows reconnecting, then open', async () => {
     const page = await open('/?minDelay=1000&maxDelay=1000&jitter=0');
     await state(page, 'open');
