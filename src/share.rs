@@ -49,7 +49,7 @@
 //! [`Frame::Hello`]. Inbound messages broadcast by the leader that a follower
 //! never receives are lost for that follower (there is no replay).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::machine::{
@@ -61,7 +61,7 @@ pub const LEADER_LEFT: &str = "leader left";
 
 /// At most this many followers are remembered by a leader (the oldest is
 /// forgotten first; a forgotten follower is treated as new).
-const MAX_FOLLOWERS: usize = 1024;
+const MAX_FOLLOWERS: usize = 256;
 
 /// The connection as the leader reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,10 +300,11 @@ pub struct Peer<P> {
     held: VecDeque<Held<P>>,
     held_bytes: usize,
     next_seq: u64,
-    /// Leader: its followers.
-    followers: HashMap<u64, Track>,
+    /// Leader: its followers, by id (a few: a short list, not a hash map, which
+    /// would cost the wasm build its hashing and random keys).
+    followers: Vec<(u64, Track)>,
     /// Leader: a follower's message handed to the connection, by ticket.
-    tickets: HashMap<u64, (u64, u64)>,
+    tickets: VecDeque<(u64, u64, u64)>,
     next_ticket: u64,
     clock: u64,
     out: VecDeque<Out<P>>,
@@ -328,8 +329,8 @@ impl<P: Payload + Clone> Peer<P> {
             held: VecDeque::new(),
             held_bytes: 0,
             next_seq: 1,
-            followers: HashMap::new(),
-            tickets: HashMap::new(),
+            followers: Vec::new(),
+            tickets: VecDeque::new(),
             next_ticket: 1,
             clock: 0,
             out: VecDeque::new(),
@@ -622,13 +623,17 @@ impl<P: Payload + Clone> Peer<P> {
 
     /// Leader: what became of the follower message behind `ticket`.
     pub fn delivered(&mut self, ticket: u64, fate: Delivery) {
-        let Some((follower, seq)) = self.tickets.remove(&ticket) else {
+        // Receipts come in the order the messages were handed over: the first.
+        let Some(at) = self.tickets.iter().position(|t| t.0 == ticket) else {
+            return;
+        };
+        let Some((_, follower, seq)) = self.tickets.remove(at) else {
             return;
         };
         if self.role != Role::Leader {
             return;
         }
-        if let Some(track) = self.followers.get_mut(&follower) {
+        if let Some(track) = self.follower(follower) {
             track.done = Some(track.done.map_or(seq, |d| d.max(seq)));
         }
         self.post(Frame::Ack {
@@ -712,7 +717,7 @@ impl<P: Payload + Clone> Peer<P> {
                     let mut track = self.track(from, base);
                     if base > track.next {
                         track.next = base;
-                        if let Some(t) = self.followers.get_mut(&from) {
+                        if let Some(t) = self.follower(from) {
                             t.next = base;
                         }
                     }
@@ -904,26 +909,34 @@ impl<P: Payload + Clone> Peer<P> {
 
     // ----- leader ---------------------------------------------------------------
 
+    fn follower(&mut self, id: u64) -> Option<&mut Track> {
+        self.followers
+            .iter_mut()
+            .find(|(f, _)| *f == id)
+            .map(|(_, t)| t)
+    }
+
     fn track(&mut self, follower: u64, base: u64) -> Track {
         self.clock += 1;
         let clock = self.clock;
-        if !self.followers.contains_key(&follower) && self.followers.len() >= MAX_FOLLOWERS {
-            let oldest = self
-                .followers
-                .iter()
-                .min_by_key(|(_, t)| t.seen)
-                .map(|(id, _)| *id);
-            if let Some(oldest) = oldest {
-                self.followers.remove(&oldest);
+        if let Some(track) = self.follower(follower) {
+            track.seen = clock;
+            return *track;
+        }
+        if self.followers.len() >= MAX_FOLLOWERS {
+            let oldest =
+                (0..self.followers.len()).min_by_key(|&i| self.followers.get(i).map(|f| f.1.seen));
+            if let Some(i) = oldest {
+                self.followers.swap_remove(i);
             }
         }
-        let track = self.followers.entry(follower).or_insert(Track {
+        let track = Track {
             next: base,
             done: None,
             seen: clock,
-        });
-        track.seen = clock;
-        *track
+        };
+        self.followers.push((follower, track));
+        track
     }
 
     fn accept(&mut self, follower: u64, base: u64, seq: u64, data: P) {
@@ -932,7 +945,7 @@ impl<P: Payload + Clone> Peer<P> {
             // The follower no longer holds what came before `base` (taken back
             // with `drain`): do not wait for it.
             track.next = base;
-            if let Some(t) = self.followers.get_mut(&follower) {
+            if let Some(t) = self.follower(follower) {
                 t.next = base;
             }
         }
@@ -960,12 +973,12 @@ impl<P: Payload + Clone> Peer<P> {
             }
             return;
         }
-        if let Some(t) = self.followers.get_mut(&follower) {
+        if let Some(t) = self.follower(follower) {
             t.next = seq + 1;
         }
         let ticket = self.next_ticket;
         self.next_ticket += 1;
-        self.tickets.insert(ticket, (follower, seq));
+        self.tickets.push_back((ticket, follower, seq));
         self.out.push_back(Out::Transmit { ticket, data });
     }
 }
@@ -1006,9 +1019,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn duration(n: f64) -> Option<Duration> {
+    // Whole microseconds, by a saturating cast (no panicking float conversion).
     (0.0..1e15)
         .contains(&n)
-        .then(|| Duration::from_secs_f64(n / 1000.0))
+        .then(|| Duration::from_micros((n * 1000.0 + 0.5) as u64))
 }
 
 const CLOSERS: [Closer; 7] = [

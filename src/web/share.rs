@@ -20,17 +20,6 @@ use crate::share::{Frame, Wire, VERSION};
 
 #[wasm_bindgen]
 extern "C" {
-    /// A promise, for `then` with plain functions.
-    #[wasm_bindgen(js_name = Promise)]
-    type Settles;
-
-    #[wasm_bindgen(method, catch)]
-    fn then(
-        this: &Settles,
-        done: &js_sys::Function,
-        failed: &js_sys::Function,
-    ) -> Result<JsValue, JsValue>;
-
     /// `navigator.locks`.
     type Locks;
 
@@ -127,7 +116,7 @@ impl ShareIo {
         let global = js_sys::global();
         let navigator = js_sys::Reflect::get(&global, &"navigator".into()).ok()?;
         let locks = js_sys::Reflect::get(&navigator, &"locks".into()).ok()?;
-        let name = format!("steadysocket:{name}");
+        let name = ["steadysocket:", name].concat();
         let channel = BroadcastChannel::new(&name).ok()?;
         let mut on_frame = on_frame;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -175,13 +164,13 @@ impl ShareIo {
         let promise = self
             .locks
             .request(&self.name, &options, callback.as_ref().unchecked_ref());
-        // The request's own promise settles, once, when the lock is released or
-        // the request given up (an AbortError): nothing to do, but a rejection
-        // must not go unhandled. A one-shot closure frees itself when called.
+        // The request's own promise settles when the lock is released or the
+        // request given up (an AbortError): nothing to do, but a rejection must
+        // not go unhandled. A `JsFuture` handles both and frees its callbacks then.
         if let Ok(p) = promise {
-            let settled = Closure::once_into_js(|_: JsValue| {});
-            let settled: &js_sys::Function = settled.unchecked_ref();
-            let _ = p.unchecked_ref::<Settles>().then(settled, settled);
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+            });
         }
         *self.request.borrow_mut() = Some(Request {
             controller,
