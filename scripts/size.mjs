@@ -4,6 +4,8 @@
 //   node scripts/size.mjs           # report: npm package, minimal Rust echo apps
 //   node scripts/size.mjs --check   # fail if the npm package's gzipped wasm is over
 //                                   # the budget in benches/size-budget.json
+//   node scripts/size.mjs --why     # where the package's bytes go (by crate, largest
+//                                   # functions; twiggy); --why=rust: the Rust echo app
 //
 // The package is measured as built by scripts/build-pkg.sh (release, wasm-opt -Oz).
 // The two minimal echo apps (steadysocket vs gloo-net) are built the same way:
@@ -82,8 +84,12 @@ function check() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const whyArg = process.argv.find((a) => a === '--why' || a.startsWith('--why='));
   if (process.argv.includes('--check')) check();
-  else {
+  else if (whyArg) {
+    const { why } = await import('./size-why.mjs');
+    why(whyArg.split('=')[1]);
+  } else {
     for (const r of sizeReport({ buildApps: true })) {
       console.log(`${r.name}: wasm ${r.wasmGz} B gz (${r.wasmRaw} B raw), JS ${r.jsGz} B gz`);
     }
