@@ -72,7 +72,10 @@ fn fast() -> Config {
 async fn in_a_dedicated_worker_a_socket_echoes_reconnects_and_wakes_on_online() {
     assert!(web_sys::window().is_none(), "this runs in a worker");
     let server = control("/instances").await;
-    let (id, url) = (server["id"].as_str().expect("id"), server["url"].as_str().expect("url"));
+    let (id, url) = (
+        server["id"].as_str().expect("id"),
+        server["url"].as_str().expect("url"),
+    );
 
     let socket = Socket::builder(url)
         .config(fast())
