@@ -66,6 +66,7 @@ node scripts/size.mjs --check
 
 step "framework examples (Yew, Leptos): clippy, then build into www/examples/"
 cargo clippy --quiet -p yew-chat -p leptos-chat --target wasm32-unknown-unknown -- -D warnings
+cargo check --quiet -p yew-chat -p leptos-chat # for the host too: their components would build for SSR
 scripts/build-examples.sh all
 
 step "bundler examples (Vite, webpack, esbuild) against the npm pack tarball, and what it ships"
