@@ -111,6 +111,22 @@ function payload(data) {
 // collected (and its wasm side freed with it).
 const active = new Set();
 
+// Node.js before 23 has no global CloseEvent (server-side rendering, tests): the
+// same fields on a plain Event there.
+const CloseEventClass =
+  typeof CloseEvent === 'function'
+    ? CloseEvent
+    : class CloseEvent extends Event {
+        #init;
+        constructor(type, init = {}) {
+          super(type, init);
+          this.#init = { code: init.code ?? 0, reason: init.reason ?? '', wasClean: Boolean(init.wasClean) };
+        }
+        get code() { return this.#init.code; }
+        get reason() { return this.#init.reason; }
+        get wasClean() { return this.#init.wasClean; }
+      };
+
 
 /** Builds the `SteadySocket` class around the wasm-bindgen `Core` class. */
 export function define(Core) {
@@ -480,7 +496,7 @@ export function define(Core) {
           return;
         case 'close':
           this.#fire(
-            new CloseEvent('close', {
+            new CloseEventClass('close', {
               code: detail.code,
               reason: detail.reason,
               wasClean: detail.wasClean,

@@ -27,8 +27,8 @@ wasm=target/wasm32-unknown-unknown/$profile/steadysocket.wasm
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 
 
-build() { # target dir entry
-  local target=$1 dir=$2 entry=$3
+build() { # target dir entry node-entry
+  local target=$1 dir=$2 entry=$3 node_entry=$4
   rm -rf "$dir"
   if [ "$route" = wasm-pack ]; then
     wasm-pack --quiet build --mode no-install --release --target "$target" \
@@ -43,6 +43,8 @@ build() { # target dir entry
   fi
   cp js/socket.js "$dir/socket.js"
   cp "js/$entry" "$dir/steadysocket.js"
+  cp "js/$node_entry" "$dir/steadysocket.node.js" # the "node" export (SSR, tests)
+  cp js/node.js "$dir/node.js"
   cp js/steadysocket.d.ts "$dir/steadysocket.d.ts"
   cp js/README.md "$dir/README.md" 2>/dev/null || cp README.md "$dir/README.md"
   node -e '
@@ -54,6 +56,6 @@ build() { # target dir entry
   ' js/package.template.json "$dir/package.json" "$version"
 }
 
-build web pkg index.web.js
-build bundler pkg-bundler index.bundler.js
+build web pkg index.web.js index.node.js
+build bundler pkg-bundler index.bundler.js index.bundler.node.js
 echo "built pkg/ and pkg-bundler/ ($profile, v$version)" >&2

@@ -56,6 +56,10 @@ if [ -n "$firefox" ]; then
   STEADYSOCKET_BROWSER=firefox scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test web
 fi
 
+step "the Rust API in a dedicated Web Worker (wasm-bindgen-test)"
+STEADYSOCKET_BROWSER=chromium scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test worker
+[ -z "$firefox" ] || STEADYSOCKET_BROWSER=firefox scripts/with-fault-server.sh cargo test --target wasm32-unknown-unknown --test worker
+
 step "npm package build (through wasm-pack, as users may build it) and its size budget"
 scripts/build-pkg.sh --wasm-pack
 node scripts/size.mjs --check
@@ -63,6 +67,9 @@ node scripts/size.mjs --check
 step "framework examples (Yew, Leptos): clippy, then build into www/examples/"
 cargo clippy --quiet -p yew-chat -p leptos-chat --target wasm32-unknown-unknown -- -D warnings
 scripts/build-examples.sh all
+
+step "bundler examples (Vite, webpack, esbuild) against the npm pack tarball, and what it ships"
+scripts/build-js-examples.sh
 
 step "JS tests of the npm package and the demo (Playwright, headless Chromium)"
 suites=()

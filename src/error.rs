@@ -54,6 +54,12 @@ pub enum Error {
     /// The browser refused an operation (with its message).
     #[error("browser error: {0}")]
     Browser(String),
+    /// There is no browser: this build is for a target other than `wasm32`
+    /// (server-side rendering, native tests), where the API compiles but cannot
+    /// connect. Create sockets in code that runs only in the browser (an effect, an
+    /// event handler), or treat this as "no socket" (`.ok()`).
+    #[error("no browser: steadysocket connects only in a browser (wasm32); this build is for another target")]
+    NoBrowser,
 }
 
 impl From<serde_json::Error> for Error {

@@ -5,18 +5,17 @@
 //! connections the browser does not, and a bounded send queue that delivers what was
 //! sent while disconnected exactly once, in order, on the next open.
 //!
-//! - [`Socket`] (browser, `wasm32` only) is the Rust API: a cloneable handle that is a
-//!   `Stream` of [`Message`]s and a `Sink` with queue backpressure, with lifecycle
-//!   [`Event`]s, typed JSON and `opened()`.
+//! - [`Socket`] is the Rust API (in the browser: `wasm32`, on a page or in a Web
+//!   Worker): a cloneable handle that is a `Stream` of [`Message`]s and a `Sink` with
+//!   queue backpressure, with lifecycle [`Event`]s, typed JSON and `opened()`. On
+//!   other targets (server-side rendering, native tests) the same API compiles and
+//!   `connect` returns [`Error::NoBrowser`].
 //! - [`machine`] is the sans-IO connection core behind it, usable on any target: it
 //!   holds every rule, with the lifecycle diagram and the choices made.
 //! - The npm package `steadysocket` exposes the same core to JavaScript as
 //!   `SteadySocket`, a drop-in superset of the browser `WebSocket`.
 //!
 //! A complete example is `examples/echo.rs`; [`Builder`] shows the options.
-// The browser API (`Socket` and friends) exists on wasm32 only; on other targets the
-// crate docs mention it without a link target.
-#![cfg_attr(not(target_arch = "wasm32"), allow(rustdoc::broken_intra_doc_links))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -52,6 +51,15 @@ pub use machine::{
 pub use message::Message;
 #[cfg(target_arch = "wasm32")]
 pub use web::{
+    Builder, Events, Handshake, HandshakeNext, Item, Items, Json, Messages, OpenedFuture, Sender,
+    Socket, Tracked, WeakSocket,
+};
+// Not wasm32 (server-side rendering, native tests): the same API, which cannot
+// connect (`Error::NoBrowser`), so that code shared with the browser compiles.
+#[cfg(not(target_arch = "wasm32"))]
+mod host;
+#[cfg(not(target_arch = "wasm32"))]
+pub use host::{
     Builder, Events, Handshake, HandshakeNext, Item, Items, Json, Messages, OpenedFuture, Sender,
     Socket, Tracked, WeakSocket,
 };
