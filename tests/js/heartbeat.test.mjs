@@ -154,7 +154,7 @@ test('a server that goes silent is left within interval + timeout, and the socke
       const rec = await reconnecting;
       const detectedAfter = performance.now() - t0;
       await ctl(`/instances/${id}/mode?mute=0`);
-      await next(s, 'open', 3000);
+      await next(s, 'open', 6000); // a liveness bound (a loaded machine once took over 3 s)
       await next(s, 'heartbeat', 1000); // alive again: answers come back
       s.close();
       return { log: log.map((e) => e.type), detail: rec.detail, detectedAfter };
