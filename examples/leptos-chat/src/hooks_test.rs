@@ -88,10 +88,15 @@ fn Probe(url: String) -> impl IntoView {
 #[component]
 fn JsonProbe(url: String) -> impl IntoView {
     let ws = use_socket_json::<Push>(url, options());
+    let last = move || {
+        ws.message
+            .with(|m| m.as_ref().map(|p| format!("{}:{}", p.kind, p.n)))
+            .unwrap_or_default()
+    };
     view! {
-        <div id="json" data-state=move || ws.status.with(|s| s.phase())
-            data-last=move || ws.message.with(|m| m.as_ref().map(|p| format!("{}:{}", p.kind, p.n)).unwrap_or_default())
+        <div id="json" data-state=move || ws.status.with(|s| s.phase()) data-last=last
             data-error=move || ws.status.with(|s| s.error.clone().unwrap_or_default())>
+            {last}
         </div>
     }
 }

@@ -109,7 +109,7 @@ fn JsonProbe(props: &ProbeProps) -> Html {
         .map(|p| format!("{}:{}", p.kind, p.n))
         .unwrap_or_default();
     html! {
-        <div id="json" data-state={s.phase()} data-last={last}
-            data-error={s.error.clone().unwrap_or_default()} />
+        <div id="json" data-state={s.phase()} data-last={last.clone()}
+            data-error={s.error.clone().unwrap_or_default()}>{ last }</div>
     }
 }
