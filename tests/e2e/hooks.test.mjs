@@ -98,8 +98,8 @@ describe('framework hooks', { timeout: 120_000 }, () => {
   }
 
   /** A fresh fault-server instance, its page (`?test=hooks`) and the page's problems. */
-  async function open(name, query = '') {
-    const server = await control('/instances');
+  async function open(name, query = '', mode = '') {
+    const server = await control(`/instances${mode}`);
     const page = await browser.newPage();
     const problems = [];
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -140,7 +140,9 @@ describe('framework hooks', { timeout: 120_000 }, () => {
       });
 
       it(`unmount closes with 1000 and frees everything, over ${CYCLES} mount/unmount cycles`, async () => {
-        const { page, problems, log, done } = await open(name);
+        // Each connection gets 8 KB on open and holds it in its inbox: whatever of a
+        // socket outlives its component shows in the memory figures.
+        const { page, problems, log, done } = await open(name, '', `?sendOnOpen=${'x'.repeat(8192)}`);
         try {
           const cdp = await page.context().newCDPSession(page);
           const measure = async () => {
@@ -153,7 +155,7 @@ describe('framework hooks', { timeout: 120_000 }, () => {
             const s = await page.evaluate(() => ({ ...window.__hooks, wasm: window.__wasmMemory.buffer.byteLength }));
             return { heap: usedSize, wasm: s.wasm, sockets: s.created - s.collected, listeners: s.listeners };
           };
-          // Mount (wait for open), unmount (wait for it to go), n times, inside the page.
+          // Mount (wait for its message), unmount (wait for it to go), n times, in the page.
           const cycle = (n) =>
             page.evaluate(async (n) => {
               const until = (f) =>
@@ -166,7 +168,7 @@ describe('framework hooks', { timeout: 120_000 }, () => {
               const toggle = document.querySelector('#toggle');
               for (let i = 0; i < n; i++) {
                 if (!document.querySelector('#probe')) toggle.click();
-                await until(() => document.querySelector('#probe[data-state="open"]'));
+                await until(() => document.querySelector('#probe[data-count="1"]'));
                 toggle.click();
                 await until(() => !document.querySelector('#probe'));
               }
