@@ -139,6 +139,21 @@ describe('framework hooks', { timeout: 120_000 }, () => {
         }
       });
 
+      it('a 1,000-message burst delivered in one task (held back by on_connect) reaches the component in order', async () => {
+        // The echoes arrive while on_connect runs and come out together right after
+        // open: a hook that kept only the latest message would show one of them.
+        const { page, problems, done } = await open(name, `&held=${BURST}`);
+        try {
+          await page.waitForSelector(`#probe[data-count="${BURST}"]`, { timeout: 20_000 });
+          const got = (await page.textContent('#log')).split(' ');
+          assert.deepEqual(got, Array.from({ length: BURST }, (_, i) => `b${i}`), 'every message, in order, once');
+          assert.equal(await page.getAttribute('#probe', 'data-last'), `b${BURST - 1}`, 'the last message');
+          assert.deepEqual(problems, []);
+        } finally {
+          await done();
+        }
+      });
+
       it(`unmount closes with 1000 and frees everything, over ${CYCLES} mount/unmount cycles`, async () => {
         // Each connection gets 8 KB on open and holds it in its inbox: whatever of a
         // socket outlives its component shows in the memory figures.

@@ -1,11 +1,12 @@
 //! The hooks' browser test page, `?test=hooks&ws=ws://…` (`&probe=json` for the
-//! typed one), driven by tests/e2e/hooks.test.mjs. It lives in the example so the
+//! typed one, `&burst=N`, `&held=N`), driven by tests/e2e/hooks.test.mjs. It lives in the example so the
 //! tests need no wasm build of their own; the chat never shows it.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 use serde::Deserialize;
+use steadysocket_leptos::steadysocket::Handshake;
 use steadysocket_leptos::{use_socket, use_socket_json, Config, Message, Options};
 
 /// A query parameter of the page.
@@ -23,6 +24,36 @@ fn options<T>() -> Options<T> {
             .with_min_reconnection_delay(Duration::from_millis(50))
             .with_max_reconnection_delay(Duration::from_millis(200)),
     )
+}
+
+/// `?held=N`: on the first connection, `on_connect` sends `b0`…`b{N-1}` itself and
+/// waits 300 ms without reading, so that all their echoes are held back and
+/// delivered at once, in one task, at open: the burst a "latest only" hook would
+/// show one message of.
+fn held<T>(options: Options<T>) -> Options<T> {
+    let Some(n) = param("held").and_then(|n| n.parse::<usize>().ok()) else {
+        return options;
+    };
+    options.builder(move |b| {
+        b.on_connect(move |conn: Handshake| async move {
+            if conn.attempt() == 0 {
+                for i in 0..n {
+                    conn.send(format!("b{i}")).map_err(|e| format!("{e:?}"))?;
+                }
+                sleep(300).await;
+            }
+            Ok::<(), String>(())
+        })
+    })
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// What the server pushes to the typed probe.
@@ -65,7 +96,7 @@ fn Probe(url: String) -> impl IntoView {
         let text = m.as_text().unwrap_or("<binary>").to_owned();
         set_log.update(|v| v.push(text));
     };
-    let ws = use_socket(url.clone(), options().on_message(on_message));
+    let ws = use_socket(url.clone(), held(options().on_message(on_message)));
     let burst: usize = param("burst").and_then(|b| b.parse().ok()).unwrap_or(1000);
     let status = move |f: fn(&steadysocket_leptos::Status) -> String| move || ws.status.with(f);
     view! {
