@@ -16,7 +16,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BUILT = path.resolve(HERE, '..', '..', 'www', 'examples');
 const EXAMPLES = ['yew-chat', 'leptos-chat'];
 const BURST = 1000;
-const CYCLES = 200;
+// HOOKS_CYCLES=1000 for a longer look at the memory.
+const CYCLES = Number(process.env.HOOKS_CYCLES || 200);
 
 // Before any page script: count native sockets (created, and collected) and the event
 // listeners on sockets, window and document (every closure steadysocket hands the
