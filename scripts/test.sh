@@ -35,6 +35,8 @@ if [ "$only" = all ]; then
   RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown
   RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown \
     -p steadysocket-yew -p steadysocket-leptos
+  # The hooks' doc examples, compiled for wasm32 (all no_run: they need a page).
+  cargo test --quiet --doc --target wasm32-unknown-unknown -p steadysocket-yew -p steadysocket-leptos
 
   step "native tests (the core, in virtual time)"
   cargo test --quiet

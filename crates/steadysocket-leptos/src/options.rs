@@ -17,14 +17,14 @@ use steadysocket::{Builder, Config, Event, Message};
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use steadysocket_leptos::{Config, Options};
+/// use steadysocket_leptos::{Config, Message, Options};
 ///
 /// let options = Options::default()
 ///     .config(Config::default().with_heartbeat_interval(Some(Duration::from_secs(15))))
 ///     .protocols(["chat.v1"])
 ///     .builder(|b| b.should_reconnect(|close| close.code != 4401))
-///     .on_message(|message| web_sys_log(format!("{message:?}")));
-/// # fn web_sys_log(_: String) {}
+///     .on_message(|message: Message| show(message));
+/// # fn show(_: Message) {}
 /// ```
 pub struct Options<T = Message> {
     pub(crate) config: Config,
