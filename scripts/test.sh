@@ -5,7 +5,8 @@
 #   headless Chromium, then headless Firefox ESR, against the fault-injecting server,
 #   started here on a free loopback port), the npm package build, and the JS tests of
 #   the package (Chromium through Playwright, then Firefox through puppeteer-core over
-#   WebDriver BiDi) and of the demo pages (Playwright, Chromium only).
+#   WebDriver BiDi) and of the demo pages, the examples and the framework hooks
+#   (Playwright, Chromium only).
 #
 #   SETUP_SKIP_FIREFOX=1 scripts/test.sh   # Chromium only (Firefox is not installed)
 #
@@ -32,6 +33,10 @@ if [ "$only" = all ]; then
 
   step "rustdoc (wasm32, warnings denied: the API docs users read)"
   RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown
+  RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown \
+    -p steadysocket-yew -p steadysocket-leptos
+  # The hooks' doc examples, compiled for wasm32 (all no_run: they need a page).
+  cargo test --quiet --doc --target wasm32-unknown-unknown -p steadysocket-yew -p steadysocket-leptos
 
   step "native tests (the core, in virtual time)"
   cargo test --quiet
@@ -64,8 +69,9 @@ step "npm package build (through wasm-pack, as users may build it) and its size 
 scripts/build-pkg.sh --wasm-pack
 node scripts/size.mjs --check
 
-step "framework examples (Yew, Leptos): clippy, then build into www/examples/"
-cargo clippy --quiet -p yew-chat -p leptos-chat --target wasm32-unknown-unknown -- -D warnings
+step "framework hooks and examples (Yew, Leptos): clippy, then build into www/examples/"
+cargo clippy --quiet -p steadysocket-yew -p steadysocket-leptos -p yew-chat -p leptos-chat \
+  --target wasm32-unknown-unknown -- -D warnings
 scripts/build-examples.sh all
 
 step "bundler examples (Vite, webpack, esbuild) against the npm pack tarball, and what it ships"

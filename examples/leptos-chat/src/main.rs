@@ -4,8 +4,8 @@
 //! <http://127.0.0.1:8080/examples/leptos-chat/> with `npm start` running.
 //! `?name=ada` picks the name; `?fast=1` makes reconnects quick (50–200 ms).
 
+mod hooks_test;
 mod readme;
-mod socket;
 
 use std::time::Duration;
 
@@ -13,9 +13,7 @@ use leptos::ev::SubmitEvent;
 use leptos::html;
 use leptos::prelude::*;
 use serde::Deserialize;
-use steadysocket::Config;
-
-use socket::{use_steadysocket, Status};
+use steadysocket_leptos::{use_socket_json, Config, Options, Status};
 
 /// What the `/chat` room sends (JSON with a `type` tag).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -46,6 +44,8 @@ enum ServerMsg {
 struct PageOptions {
     name: String,
     fast: bool,
+    /// `?test=hooks`: the hooks' test page (tests/e2e/hooks.test.mjs) instead.
+    test: bool,
 }
 
 impl PageOptions {
@@ -55,6 +55,7 @@ impl PageOptions {
             .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok());
         let get = |key: &str| params.as_ref().and_then(|p| p.get(key));
         PageOptions {
+            test: get("test").is_some_and(|v| v == "hooks"),
             name: get("name")
                 .filter(|n| !n.trim().is_empty())
                 .unwrap_or_else(|| {
@@ -79,7 +80,7 @@ fn socket_config(fast: bool) -> Config {
 
 #[component]
 fn App() -> impl IntoView {
-    let PageOptions { name, fast } = PageOptions::from_page();
+    let PageOptions { name, fast, .. } = PageOptions::from_page();
     let (joined, set_joined) = signal(true);
     let room_name = name.clone();
     view! {
@@ -108,13 +109,19 @@ fn ChatRoom(name: String, fast: bool) -> impl IntoView {
         "/chat?name={}",
         String::from(js_sys::encode_uri_component(&name))
     );
-    let chat = use_steadysocket::<ServerMsg>(&url, socket_config(fast));
+    // Every message, in order (the hook's `message` signal is only the latest).
+    let (messages, set_messages) = signal(Vec::<ServerMsg>::new());
+    let options = Options::default()
+        .config(socket_config(fast))
+        .on_message(move |message| set_messages.update(|v| v.push(message)));
+    // One socket per room: closed with 1000 when the room is unmounted.
+    let chat = use_socket_json::<ServerMsg>(url, options);
     let input = NodeRef::<html::Input>::new();
     let list = NodeRef::<html::Ul>::new();
 
     // Keep the newest message in view.
     Effect::new(move |_| {
-        chat.messages.with(|m| m.len());
+        messages.with(|m| m.len());
         if let Some(el) = list.get() {
             el.set_scroll_top(el.scroll_height());
         }
@@ -140,7 +147,7 @@ fn ChatRoom(name: String, fast: bool) -> impl IntoView {
         <StatusLine status=chat.status />
         <ul id="messages" class="messages" node_ref=list>
             <For
-                each=move || chat.messages.get().into_iter().enumerate()
+                each=move || messages.get().into_iter().enumerate()
                 key=|(i, _)| *i
                 children=|(_, message)| render_message(message)
             />
@@ -183,10 +190,10 @@ fn clock(ms: f64) -> String {
 }
 
 #[component]
-fn StatusLine(status: ReadSignal<Status>) -> impl IntoView {
+fn StatusLine(status: Signal<Status>) -> impl IntoView {
     let phase = move || status.with(Status::phase);
     let attempt = move || {
-        status.with(|s| match s.retry_in {
+        status.with(|s| match s.next_retry {
             Some(delay) if s.phase() == "reconnecting" => {
                 format!("retry {} in {} ms", s.attempt, delay.as_millis())
             }
@@ -213,5 +220,9 @@ fn StatusLine(status: ReadSignal<Status>) -> impl IntoView {
 }
 
 fn main() {
-    leptos::mount::mount_to_body(App);
+    if PageOptions::from_page().test {
+        leptos::mount::mount_to_body(hooks_test::HooksTest);
+    } else {
+        leptos::mount::mount_to_body(App);
+    }
 }

@@ -1,53 +1,44 @@
-//! The README's Leptos snippet, compiled here so it cannot rot (the app itself uses
-//! the fuller `socket::use_steadysocket`).
+//! The README's Leptos snippets, compiled here so they cannot rot.
 #![allow(dead_code)]
 
-use futures::StreamExt;
 use leptos::prelude::*;
-use steadysocket::{Event, Socket};
+use steadysocket_leptos::{use_socket, use_socket_json, Message, Options};
 
 #[component]
 pub fn Echo() -> impl IntoView {
-    let (lines, set_lines) = signal(Vec::<String>::new()); // every message, never "the latest"
-    let (status, set_status) = signal("connecting".to_owned());
-    // The component body runs once: one socket per component.
-    let socket = Socket::connect("/echo").ok();
-    if let Some(s) = &socket {
-        // Views: they end by themselves when the socket is dropped.
-        let (mut messages, mut events) = (s.messages(), s.events());
-        wasm_bindgen_futures::spawn_local(async move {
-            while let Some(message) = messages.next().await {
-                set_lines.update(|v| v.push(format!("{message:?}")));
-            }
-        });
-        wasm_bindgen_futures::spawn_local(async move {
-            while let Some(event) = events.next().await {
-                match event {
-                    Event::Reconnecting { attempt, delay, .. } => {
-                        set_status.set(format!("retry {attempt} in {delay:?}"))
-                    }
-                    Event::Open => set_status.set("open".to_owned()),
-                    _ => {}
-                }
-            }
-        });
-    }
-    // `Socket` is not Send: keep it in local storage. It is dropped with the
-    // component, and that (the only handle) closes the connection with 1000.
-    let socket = StoredValue::new_local(socket);
-    let send = move |_| {
-        socket.with_value(|s| {
-            if let Some(s) = s {
-                let _ = s.send("hello"); // queued while disconnected, sent once on open
-            }
-        })
-    };
+    let ws = use_socket("/echo", Options::default()); // the one line
     view! {
-        <p>{status}</p>
-        <button on:click=send>"Send"</button>
+        <p>{move || ws.status.with(|s| s.phase())}</p> // connecting, open, reconnecting, …
+        // Queued while disconnected, sent once on open.
+        <button on:click=move |_| { let _ = ws.send("hello"); }>"Send"</button>
+        <p>{move || ws.message.with(|m| m.as_ref().and_then(Message::as_text).map(str::to_owned))}</p>
+    }
+}
+
+#[component]
+pub fn Log() -> impl IntoView {
+    // Every message, in order: `on_message` (the `message` signal is only the latest).
+    let (lines, set_lines) = signal(Vec::<String>::new());
+    let options = Options::default().on_message(move |m: Message| {
+        set_lines.update(|v| v.push(format!("{m:?}")));
+    });
+    let _ws = use_socket("/echo", options);
+    view! {
         <ul>
             <For each=move || lines.get().into_iter().enumerate() key=|(i, _)| *i
                 children=|(_, line)| view! { <li>{line}</li> } />
         </ul>
     }
+}
+
+#[derive(Clone, serde::Deserialize)]
+struct Price {
+    symbol: String,
+    cents: u64,
+}
+
+#[component]
+pub fn Ticker() -> impl IntoView {
+    let ws = use_socket_json::<Price>("/prices", Options::default()); // typed JSON
+    view! { <p>{move || ws.message.get().map(|p| format!("{} {}", p.symbol, p.cents))}</p> }
 }

@@ -4,17 +4,15 @@
 //! <http://127.0.0.1:8080/examples/yew-chat/> with `npm start` running.
 //! `?name=ada` picks the name; `?fast=1` makes reconnects quick (50–200 ms).
 
-mod hook;
+mod hooks_test;
 mod readme;
 
 use std::time::Duration;
 
 use serde::Deserialize;
-use steadysocket::Config;
+use steadysocket_yew::{use_socket_json, Config, Options, Status};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
-
-use hook::{use_steadysocket, Status};
 
 /// What the `/chat` room sends (JSON with a `type` tag).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -45,6 +43,8 @@ enum ServerMsg {
 struct PageOptions {
     name: String,
     fast: bool,
+    /// `?test=hooks`: the hooks' test page (tests/e2e/hooks.test.mjs) instead.
+    test: bool,
 }
 
 impl PageOptions {
@@ -54,6 +54,7 @@ impl PageOptions {
             .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok());
         let get = |key: &str| params.as_ref().and_then(|p| p.get(key));
         PageOptions {
+            test: get("test").is_some_and(|v| v == "hooks"),
             name: get("name")
                 .filter(|n| !n.trim().is_empty())
                 .unwrap_or_else(|| {
@@ -115,14 +116,23 @@ fn ChatRoom(props: &ChatRoomProps) -> Html {
         "/chat?name={}",
         String::from(js_sys::encode_uri_component(&props.name))
     );
-    let chat = use_steadysocket::<ServerMsg>(url, socket_config(props.fast));
+    // Every message, in order (the hook's `last_message` is only the latest).
+    let messages = use_mut_ref(Vec::<ServerMsg>::new);
+    let options = Options::default()
+        .config(socket_config(props.fast))
+        .on_message({
+            let messages = messages.clone();
+            move |message| messages.borrow_mut().push(message)
+        });
+    // One socket per mounted room: closed with 1000 when the room unmounts.
+    let chat = use_socket_json::<ServerMsg>(url, options);
     let input = use_node_ref();
     let list = use_node_ref();
 
     // Keep the newest message in view.
     {
         let list = list.clone();
-        use_effect_with(chat.messages().len(), move |_| {
+        use_effect_with(messages.borrow().len(), move |_| {
             if let Some(el) = list.cast::<web_sys::Element>() {
                 el.set_scroll_top(el.scroll_height());
             }
@@ -153,7 +163,7 @@ fn ChatRoom(props: &ChatRoomProps) -> Html {
         <>
             <StatusLine status={chat.status().clone()} />
             <ul id="messages" class="messages" ref={list}>
-                { for chat.messages().iter().map(render_message) }
+                { for messages.borrow().iter().map(render_message) }
             </ul>
             <form id="composer" {onsubmit}>
                 <input id="text" ref={input} placeholder="Say something…" autocomplete="off" />
@@ -196,7 +206,7 @@ struct StatusLineProps {
 fn StatusLine(props: &StatusLineProps) -> Html {
     let s = &props.status;
     let phase = s.phase();
-    let attempt = match s.retry_in {
+    let attempt = match s.next_retry {
         Some(delay) if phase == "reconnecting" => {
             format!("retry {} in {} ms", s.attempt, delay.as_millis())
         }
@@ -218,5 +228,9 @@ fn StatusLine(props: &StatusLineProps) -> Html {
 }
 
 fn main() {
-    yew::Renderer::<App>::new().render();
+    if PageOptions::from_page().test {
+        yew::Renderer::<hooks_test::HooksTest>::new().render();
+    } else {
+        yew::Renderer::<App>::new().render();
+    }
 }
