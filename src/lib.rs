@@ -40,6 +40,7 @@ mod message;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the browser side
 mod protocols;
 pub mod share;
+mod status;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
@@ -49,6 +50,7 @@ pub use machine::{
     Field, QueueOverflow, ReadyState, SendError, SendOptions, StopReason,
 };
 pub use message::Message;
+pub use status::Status;
 #[cfg(target_arch = "wasm32")]
 pub use web::{
     Builder, Events, Handshake, HandshakeNext, Item, Items, Json, Messages, OpenedFuture, Sender,

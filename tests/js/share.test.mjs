@@ -35,6 +35,16 @@ async function sharedPage(t, url, name, extra = {}) {
   return page;
 }
 
+/** Three pages sharing `name`: the first leads (it is open before the others start). */
+async function threePages(t, url, name) {
+  const a = await sharedPage(t, url, name);
+  await whenOpen(a);
+  const b = await sharedPage(t, url, name);
+  const c = await sharedPage(t, url, name);
+  await Promise.all([whenOpen(b), whenOpen(c)]);
+  return [a, b, c];
+}
+
 const whenOpen = (page, ms = 5000) =>
   page.evaluate(async (ms) => {
     const { until } = await import('/helpers.mjs');
@@ -75,11 +85,7 @@ function assertDelivered(got, prefix, n, once) {
 test('three pages share one native connection: every send reaches the server once and in order, every page gets every message', async (t) => {
   const { id, url } = await h.instance();
   const name = shareName();
-  const a = await sharedPage(t, url, name);
-  await whenOpen(a);
-  const b = await sharedPage(t, url, name);
-  const c = await sharedPage(t, url, name);
-  await Promise.all([whenOpen(b), whenOpen(c)]);
+  const [a, b, c] = await threePages(t, url, name);
   const log = await h.ctl(`/instances/${id}/log`);
   assert.equal(log.handshakes, 1, 'one connection for three pages');
   assert.equal(log.open, 1);
@@ -120,11 +126,7 @@ test('three pages share one native connection: every send reaches the server onc
 test("closing the leader's page hands over within 1 s, with nothing a follower sent lost", async (t) => {
   const { id, url } = await h.instance();
   const name = shareName();
-  const a = await sharedPage(t, url, name);
-  await whenOpen(a);
-  const b = await sharedPage(t, url, name);
-  const c = await sharedPage(t, url, name);
-  await Promise.all([whenOpen(b), whenOpen(c)]);
+  const [a, b, c] = await threePages(t, url, name);
 
   // Followers send while the leader goes away, and after.
   await Promise.all([sendAll(b, 'b', 20), sendAll(c, 'c', 20)]);
@@ -169,11 +171,7 @@ test("closing the leader's page hands over within 1 s, with nothing a follower s
 test("close() on the leader's socket passes the connection on; its own later sends follow it", async (t) => {
   const { id, url } = await h.instance();
   const name = shareName();
-  const a = await sharedPage(t, url, name);
-  await whenOpen(a);
-  const b = await sharedPage(t, url, name);
-  const c = await sharedPage(t, url, name);
-  await Promise.all([whenOpen(b), whenOpen(c)]);
+  const [a, b, c] = await threePages(t, url, name);
   const own = await a.evaluate(async () => {
     const { next } = await import('/helpers.mjs');
     const stop = next(window.s, 'stop');
@@ -204,11 +202,7 @@ test("close() on the leader's socket passes the connection on; its own later sen
 test('a page that calls close() stops alone; reconnect() joins again', async (t) => {
   const { id, url } = await h.instance();
   const name = shareName();
-  const a = await sharedPage(t, url, name);
-  await whenOpen(a);
-  const b = await sharedPage(t, url, name);
-  const c = await sharedPage(t, url, name);
-  await Promise.all([whenOpen(b), whenOpen(c)]);
+  const [a, b, c] = await threePages(t, url, name);
 
   const closed = await b.evaluate(async () => {
     const { next } = await import('/helpers.mjs');

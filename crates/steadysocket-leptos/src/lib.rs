@@ -44,12 +44,12 @@
 
 mod hook;
 mod options;
-mod status;
 
 pub use hook::{use_socket, use_socket_json, UseSocket};
 pub use options::Options;
-pub use status::Status;
 /// The socket crate itself, for everything else.
 pub use steadysocket;
 /// The steadysocket types the hooks take and return.
-pub use steadysocket::{Config, Error, Event, Message, ReadyState, SendError, Socket, StopReason};
+pub use steadysocket::{
+    Config, Error, Event, Message, ReadyState, SendError, Socket, Status, StopReason,
+};

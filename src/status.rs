@@ -1,17 +1,17 @@
-//! [`Status`]: what the connection is doing, as a status line shows it.
-//!
-//! (The same file is in `steadysocket-yew`: the two crates share no code but
-//! steadysocket itself, so each can be used alone.)
+//! [`Status`]: what a connection is doing, as a status line shows it (the state a
+//! UI keeps; the Yew and Leptos hooks hold one).
 
 use std::time::Duration;
 
-use steadysocket::{Event, ReadyState, StopReason};
+use crate::{Event, ReadyState, StopReason};
 
 /// What the connection is doing: state, retry attempt, the wait before the next
 /// retry, heartbeat round trip, queued messages and the last error.
 ///
-/// Built from the socket's lifecycle [`Event`]s, one update per event (none is
-/// skipped), and after every send (for `queued`).
+/// Built from the socket's lifecycle [`Event`]s with [`apply`](Status::apply), one
+/// update per event (none is skipped), and after every send with
+/// [`snapshot`](Status::snapshot) (for `queued`). Framework integrations keep one
+/// per socket as reactive state.
 ///
 /// ```text
 ///  events     Connecting{0}  Open  Close  Reconnecting{1, 1 s}  Connecting{1}  Open   Heartbeat{12 ms}
@@ -77,8 +77,9 @@ impl Status {
         self.ready_state == ReadyState::Open
     }
 
-    /// The status of a socket that could not be created.
-    pub(crate) fn failed(error: String) -> Status {
+    /// The status of a socket that could not be created (closed, with `error`).
+    #[must_use]
+    pub fn failed(error: String) -> Status {
         Status {
             ready_state: ReadyState::Closed,
             error: Some(error),
@@ -86,8 +87,9 @@ impl Status {
         }
     }
 
-    /// Takes in one lifecycle event and the socket's state just after it.
-    pub(crate) fn apply(&mut self, event: &Event, ready_state: ReadyState, queued: usize) {
+    /// Takes in one lifecycle event and the socket's state just after it
+    /// (`socket.ready_state()`, `socket.queued()`).
+    pub fn apply(&mut self, event: &Event, ready_state: ReadyState, queued: usize) {
         self.ready_state = ready_state;
         self.queued = queued;
         match event {
@@ -119,7 +121,7 @@ impl Status {
 
     /// The state after a send (or anything else that can change the queue).
     /// `false` if nothing changed.
-    pub(crate) fn snapshot(&mut self, ready_state: ReadyState, queued: usize) -> bool {
+    pub fn snapshot(&mut self, ready_state: ReadyState, queued: usize) -> bool {
         let changed = self.ready_state != ready_state || self.queued != queued;
         self.ready_state = ready_state;
         self.queued = queued;
