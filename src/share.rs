@@ -714,13 +714,7 @@ impl<P: Payload + Clone> Peer<P> {
                 top,
             } => {
                 if to == self.id && self.role == Role::Leader {
-                    let mut track = self.track(from, base);
-                    if base > track.next {
-                        track.next = base;
-                        if let Some(t) = self.follower(from) {
-                            t.next = base;
-                        }
-                    }
+                    let track = self.track(from, base);
                     if let Some(done) = track.done.filter(|d| *d >= base) {
                         self.post(Frame::Ack {
                             from: self.id,
@@ -916,11 +910,16 @@ impl<P: Payload + Clone> Peer<P> {
             .map(|(_, t)| t)
     }
 
+    /// The follower's track (new ones start at `base`), as of a frame that says
+    /// its oldest held message is `base`.
     fn track(&mut self, follower: u64, base: u64) -> Track {
         self.clock += 1;
         let clock = self.clock;
         if let Some(track) = self.follower(follower) {
             track.seen = clock;
+            // It no longer holds what came before `base` (taken back with
+            // `drain`): do not wait for that.
+            track.next = track.next.max(base);
             return *track;
         }
         if self.followers.len() >= MAX_FOLLOWERS {
@@ -940,15 +939,7 @@ impl<P: Payload + Clone> Peer<P> {
     }
 
     fn accept(&mut self, follower: u64, base: u64, seq: u64, data: P) {
-        let mut track = self.track(follower, base);
-        if base > track.next {
-            // The follower no longer holds what came before `base` (taken back
-            // with `drain`): do not wait for it.
-            track.next = base;
-            if let Some(t) = self.follower(follower) {
-                t.next = base;
-            }
-        }
+        let track = self.track(follower, base);
         if seq < track.next {
             // A repeat: say again how far it is done.
             if let Some(done) = track.done.filter(|d| *d >= seq) {

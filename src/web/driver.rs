@@ -275,9 +275,11 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             if !share.peer.borrow().has_room(message.byte_len()) {
                 return Err(SendError::QueueFull(message));
             }
+            // Converted before the borrow: it calls into JS (a buffer copy).
+            let shared = message.share();
             let open = {
                 let mut peer = share.peer.borrow_mut();
-                let _ = peer.send(message.share(), track);
+                let _ = peer.send(shared, track);
                 peer.state().ready_state == ReadyState::Open && peer.leader().is_some()
             };
             self.pump();
@@ -382,9 +384,11 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             self.with_machine(|m, now| m.close(now, code, reason))?;
             let mine = self.machine.borrow_mut().take_queued_where(own);
             let _ = self.machine.borrow_mut().take_queued_where(|t| !own(t));
+            // Converted before the borrow: it calls into JS.
+            let mine: Vec<_> = mine.into_iter().map(|(m, t)| (m.share(), t)).collect();
             let mut peer = share.peer.borrow_mut();
             for (m, track) in mine {
-                let _ = peer.send(m.share(), track);
+                let _ = peer.send(m, track);
             }
             drop(peer);
             self.pump();
@@ -598,10 +602,8 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             let out = if self.hook_run.get() == Some(socket) {
                 Outgoing::HookMessage(data)
             } else if let Some(share) = self.leading() {
-                share
-                    .peer
-                    .borrow_mut()
-                    .leader_message(Shared::new(data.clone()));
+                let shared = Shared::new(data.clone()); // reads JS: before the borrow
+                share.peer.borrow_mut().leader_message(shared);
                 Outgoing::Message(self.adapt(data))
             } else {
                 Outgoing::Message(data)
