@@ -11,6 +11,11 @@
 //   npm run bench -- --runs 3 --quick # fewer messages (a smoke run)
 //   npm run bench -- --only memory    # one section: throughput | size | memory
 //   npm run bench -- --only throughput --workload flood   # one workload
+//   npm run bench -- --contenders 'SteadySocket (JS)'     # some contenders (and raw)
+//   npm run bench -- --profile 'SteadySocket (JS)' --workload flood
+//                                     # a DevTools CPU profile of one contender on one
+//                                     # workload: the top functions by self time, and
+//                                     # bench-results/profile-<workload>.cpuprofile (DevTools opens it)
 //
 // Writes bench-results/latest.json (and a dated copy) for tracking.
 import { execFileSync } from 'node:child_process';
@@ -34,26 +39,47 @@ const ONLY = option('only', 'all');
 const QUICK = flag('quick');
 const scale = (n) => (QUICK ? Math.max(10, Math.round(n / 10)) : n);
 
+// `kind` is what runs; `heartbeat` turns steadysocket's heartbeat on (1 s, never due
+// while messages flow); `second` adds another socket with its own listener and flood.
+const STEADY = ['raw WebSocket', 'SteadySocket (JS)', 'steadysocket (Rust)'];
 const ALL_WORKLOADS = [
-  { id: 'text', title: `${scale(20000)} pipelined 64 B text echoes`, n: scale(20000), size: 64 },
-  { id: 'pingpong', title: `${scale(2000)} sequential 64 B round trips`, n: scale(2000), size: 64 },
-  { id: 'binary', title: `${scale(2000)} pipelined 64 KiB binary echoes`, n: scale(2000), size: 65536 },
-  { id: 'flood', title: `receive-only flood of ${scale(100000)} 64 B messages`, n: scale(100000), size: 64 },
+  { id: 'text', kind: 'text', title: `${scale(20000)} pipelined 64 B text echoes`, n: scale(20000), size: 64 },
+  { id: 'text-hb', kind: 'text', heartbeat: true, only: STEADY, title: `${scale(20000)} pipelined 64 B text echoes, heartbeat on`, n: scale(20000), size: 64 },
+  { id: 'pingpong', kind: 'pingpong', title: `${scale(2000)} sequential 64 B round trips`, n: scale(2000), size: 64 },
+  { id: 'binary', kind: 'binary', title: `${scale(2000)} pipelined 64 KiB binary echoes`, n: scale(2000), size: 65536 },
+  { id: 'flood', kind: 'flood', title: `receive-only flood of ${scale(100000)} 64 B messages`, n: scale(100000), size: 64 },
+  { id: 'flood-hb', kind: 'flood', heartbeat: true, only: STEADY, title: `receive-only flood of ${scale(100000)} 64 B messages, heartbeat on`, n: scale(100000), size: 64 },
+  {
+    id: 'flood-2',
+    kind: 'flood',
+    second: true,
+    only: ['raw WebSocket', 'SteadySocket (JS)', 'reconnecting-websocket', 'EventTarget floor'],
+    title: `receive-only flood of ${scale(100000)} 64 B messages while a second socket of the same kind, with its own listener, gets ${scale(25000)}`,
+    n: scale(100000),
+    size: 64,
+  },
 ];
 const WORKLOADS = ALL_WORKLOADS.filter((w) => option('workload', w.id) === w.id);
-const CONTENDERS = [
+const ALL_CONTENDERS = [
   'raw WebSocket',
   'SteadySocket (JS)',
   'steadysocket (Rust)',
   'gloo-net (Rust)',
   'reconnecting-websocket',
+  'EventTarget floor',
 ];
+// --contenders 'a,b': only those (the raw WebSocket always runs: ratios need it).
+const CONTENDERS = option('contenders')
+  ? ALL_CONTENDERS.filter((c) => c === 'raw WebSocket' || option('contenders').split(',').includes(c))
+  : ALL_CONTENDERS;
+const contendersOf = (w) => CONTENDERS.filter((c) => !w.only || w.only.includes(c));
 
 function sh(cmd, argv) {
   execFileSync(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 function build() {
+  if (flag('no-build')) return; // --no-build: measure what pkg/ and target/bench-web hold
   console.error('bench: building the package and the Rust contenders (release)…');
   sh('bash', ['scripts/build-pkg.sh']);
   sh('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'steadysocket-bench']);
@@ -82,11 +108,12 @@ async function runInPage(page, contender, workload, url) {
         const rust = await import('/rust/steadysocket_bench.js');
         await rust.default();
         const prefix = contender.startsWith('gloo') ? 'gloo' : 'steady';
-        const result = await rust[`${prefix}_${workload.id}`](url, workload.n, workload.size);
+        const name = `${prefix}_${workload.kind}${workload.heartbeat ? '_hb' : ''}`;
+        const result = await rust[name](url, workload.n, workload.size);
         return Array.isArray(result) || ArrayBuffer.isView(result) ? Array.from(result) : result;
       }
-      const make = (await w.jsContenders())[contender];
-      switch (workload.id) {
+      const make = (await w.jsContenders(workload))[contender];
+      switch (workload.kind) {
         case 'text':
           return w.pipelined(make, url, workload.n, workload.size, false);
         case 'binary':
@@ -94,7 +121,7 @@ async function runInPage(page, contender, workload, url) {
         case 'pingpong':
           return w.pingpong(make, url, workload.n, workload.size);
         case 'flood':
-          return w.flood(make, url, workload.n, workload.size);
+          return w.flood(make, url, workload.n, workload.size, workload.second);
       }
       throw new Error(`unknown workload ${workload.id}`);
     },
@@ -105,9 +132,10 @@ async function runInPage(page, contender, workload, url) {
 async function throughput(page, server) {
   const rows = {};
   for (const workload of WORKLOADS) {
-    const perContender = Object.fromEntries(CONTENDERS.map((c) => [c, []]));
+    const contenders = contendersOf(workload);
+    const perContender = Object.fromEntries(contenders.map((c) => [c, []]));
     for (let run = 0; run < RUNS; run++) {
-      const order = CONTENDERS.map((_, i) => CONTENDERS[(i + run) % CONTENDERS.length]);
+      const order = contenders.map((_, i) => contenders[(i + run) % contenders.length]);
       const thisRun = {};
       for (const contender of order) {
         const raw = await runInPage(page, contender, workload, `${server.ws}/echo`);
@@ -115,7 +143,7 @@ async function throughput(page, server) {
           ? { ms: raw.reduce((a, b) => a + b, 0), rtts: raw }
           : { ms: raw };
       }
-      for (const c of CONTENDERS) {
+      for (const c of contenders) {
         const r = thisRun[c];
         perContender[c].push({
           msgsPerSec: workload.n / (r.ms / 1000),
@@ -127,23 +155,58 @@ async function throughput(page, server) {
       process.stderr.write(`bench: ${workload.id} run ${run + 1}/${RUNS} done\n`);
     }
     rows[workload.id] = Object.fromEntries(
-      CONTENDERS.map((c) => {
+      contenders.map((c) => {
         const runs = perContender[c];
         const msgs = median(runs.map((r) => r.msgsPerSec));
+        const ratios = runs.map((r) => r.ratio);
         return [
           c,
           {
             msgsPerSec: msgs,
             mbPerSec: (msgs * workload.size) / 1e6,
-            ratio: median(runs.map((r) => r.ratio)),
-            p50: workload.id === 'pingpong' ? median(runs.map((r) => r.p50)) : undefined,
-            p99: workload.id === 'pingpong' ? median(runs.map((r) => r.p99)) : undefined,
+            ratio: median(ratios),
+            ratioMin: Math.min(...ratios),
+            ratioMax: Math.max(...ratios),
+            ratios,
+            p50: workload.kind === 'pingpong' ? median(runs.map((r) => r.p50)) : undefined,
+            p99: workload.kind === 'pingpong' ? median(runs.map((r) => r.p99)) : undefined,
           },
         ];
       }),
     );
   }
   return rows;
+}
+
+// A CPU profile (DevTools protocol) of one contender on the selected workloads.
+async function profile(context, page, server, contender) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+  const lines = [];
+  for (const workload of WORKLOADS) {
+    await runInPage(page, contender, workload, `${server.ws}/echo`); // warm up
+    await cdp.send('Profiler.start');
+    await runInPage(page, contender, workload, `${server.ws}/echo`);
+    const { profile: p } = await cdp.send('Profiler.stop');
+    fs.writeFileSync(path.join(ROOT, `bench-results/profile-${workload.id}.cpuprofile`), JSON.stringify(p));
+    const self = new Map();
+    const dt = new Map();
+    for (let i = 0; i < p.samples.length; i++) dt.set(p.samples[i], (dt.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+    let total = 0;
+    for (const node of p.nodes) {
+      const t = dt.get(node.id) ?? 0;
+      total += t;
+      const f = node.callFrame;
+      const key = `${f.functionName || '(anonymous)'} ${path.basename(f.url || '')}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+      self.set(key, (self.get(key) ?? 0) + t);
+    }
+    lines.push(`\n${contender}, ${workload.title}: ${(total / 1000).toFixed(0)} ms sampled; top self time`);
+    for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+      lines.push(`  ${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`);
+    }
+  }
+  return lines.join('\n');
 }
 
 async function memory(context, page, server) {
@@ -212,13 +275,13 @@ function printThroughput(rows) {
   const lines = [];
   for (const w of WORKLOADS) {
     lines.push(`\n### ${w.title}\n`);
-    const lat = w.id === 'pingpong';
-    lines.push(`| contender | msgs/s | MB/s | ${lat ? 'p50 ms | p99 ms | ' : ''}vs raw |`);
-    lines.push(`|---|---:|---:|${lat ? '---:|---:|' : ''}---:|`);
-    for (const c of CONTENDERS) {
+    const lat = w.kind === 'pingpong';
+    lines.push(`| contender | msgs/s | MB/s | ${lat ? 'p50 ms | p99 ms | ' : ''}vs raw | spread (min–max of ${RUNS}) |`);
+    lines.push(`|---|---:|---:|${lat ? '---:|---:|' : ''}---:|---:|`);
+    for (const c of contendersOf(w)) {
       const r = rows[w.id][c];
       lines.push(
-        `| ${c} | ${fmt(r.msgsPerSec)} | ${fmt(r.mbPerSec, 1)} | ${lat ? `${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ` : ''}${fmt(r.ratio, 2)} |`,
+        `| ${c} | ${fmt(r.msgsPerSec)} | ${fmt(r.mbPerSec, 1)} | ${lat ? `${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ` : ''}${fmt(r.ratio, 2)} | ${fmt(r.ratioMin, 2)}–${fmt(r.ratioMax, 2)} |`,
       );
     }
   }
@@ -252,6 +315,10 @@ async function main() {
     try {
       const page = await browser.newPage();
       await page.goto(`${server.url}/bench/`);
+      if (option('profile')) {
+        console.log(await profile(browser.context, page, server, option('profile')));
+        return;
+      }
       if (ONLY === 'all' || ONLY === 'throughput') {
         result.throughput = await throughput(page, server);
         out += `\n## Throughput and latency\n${printThroughput(result.throughput)}\n`;

@@ -288,6 +288,29 @@ fn any_inbound_message_defers_the_ping() {
 }
 
 #[test]
+fn a_busy_connection_moves_the_next_deadline_once_per_interval_not_per_message() {
+    // The driver re-arms its one browser timer whenever `poll_timeout` changes.
+    let mut sim = Sim::new(hb_config(1000, 500));
+    let s = sim.connect_and_open();
+    sim.take_actions();
+    let mut deadlines = vec![sim.m.poll_timeout()];
+    for _ in 0..3000 {
+        sim.advance(ms(1));
+        assert!(sim.receive(s, "data").is_some());
+        let next = sim.m.poll_timeout();
+        if deadlines.last() != Some(&next) {
+            deadlines.push(next);
+        }
+    }
+    assert!(deadlines.len() <= 4, "{} deadlines in 3 s of traffic", deadlines.len());
+    // And the ping still goes out exactly one interval after the last message.
+    sim.advance(ms(999));
+    assert_eq!(heartbeats(&sim.take_actions()), 0);
+    sim.advance(ms(1));
+    assert_eq!(heartbeats(&sim.take_actions()), 1);
+}
+
+#[test]
 fn pongs_are_not_delivered_and_report_the_round_trip() {
     let mut sim = Sim::new(hb_config(1000, 500));
     let s = sim.connect_and_open();

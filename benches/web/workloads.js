@@ -48,26 +48,88 @@ export async function pingpong(make, url, n, size) {
   return rtts;
 }
 
-/** Receive-only: the server sends `n` messages of `size` bytes; returns ms. */
-export async function flood(make, url, n, size) {
+/**
+ * Receive-only: the server sends `n` messages of `size` bytes; returns ms. With
+ * `second`, another socket of the same kind, with its own `message` listener, gets a
+ * flood of a quarter as many at the same time (the page is not ours alone).
+ */
+export async function flood(make, url, n, size, second = false) {
   const ws = make(url);
   await opened(ws);
+  let other;
+  if (second) {
+    other = make(url);
+    await opened(other);
+    let got = 0;
+    other.addEventListener('message', () => got++);
+  }
   const done = receive(ws, n);
+  other?.send(`flood ${Math.round(n / 4)} ${size}`);
   const t0 = performance.now();
   ws.send(`flood ${n} ${size}`);
   await done;
   const elapsed = performance.now() - t0;
   ws.close();
+  other?.close();
   return elapsed;
 }
 
 /** The contenders that run as JS in the page. */
-export async function jsContenders() {
+export async function jsContenders({ heartbeat = false } = {}) {
   const { SteadySocket } = await import('/pkg/steadysocket.js');
   const { default: ReconnectingWebSocket } = await import('/rws/reconnecting-websocket-mjs.js');
+  // 1 s of silence: never due while messages flow, so only the per-message cost shows.
+  const options = heartbeat ? { heartbeatInterval: 1000 } : {};
   return {
     'raw WebSocket': (url) => new WebSocket(url),
-    'SteadySocket (JS)': (url) => new SteadySocket(url),
+    'SteadySocket (JS)': (url) => new SteadySocket(url, [], options),
     'reconnecting-websocket': (url) => new ReconnectingWebSocket(url),
+    'EventTarget floor': (url) => new Redispatch(url),
   };
+}
+
+/**
+ * The floor of any wrapper that is the event target of its `message` events, as
+ * SteadySocket is (and as reconnecting-websocket, which hands on the native event,
+ * is not): a native socket whose messages are dispatched again on an EventTarget as
+ * new MessageEvents (built as SteadySocket builds them), and nothing else.
+ */
+class Redispatch extends EventTarget {
+  #ws;
+  onmessage = null;
+  constructor(url) {
+    super();
+    this.#ws = new WebSocket(url);
+    this.#ws.addEventListener('message', (native) => {
+      const event = new FloorMessageEvent(native.data);
+      this.dispatchEvent(event);
+      this.onmessage?.(event);
+    });
+  }
+  set onopen(f) {
+    this.#ws.onopen = f;
+  }
+  set onerror(f) {
+    this.#ws.onerror = f;
+  }
+  set binaryType(v) {
+    this.#ws.binaryType = v;
+  }
+  send(data) {
+    this.#ws.send(data);
+  }
+  close() {
+    this.#ws.close();
+  }
+}
+
+class FloorMessageEvent extends MessageEvent {
+  #data;
+  constructor(data) {
+    super('message');
+    this.#data = data;
+  }
+  get data() {
+    return this.#data;
+  }
 }

@@ -10,6 +10,12 @@
 //!                                                         interval starts again
 //! ```
 //!
+//! An inbound message only records when it arrived: the ping timer is not moved
+//! on every message (a busy connection would re-arm a browser timer thousands of
+//! times a second). When the ping timer fires and something arrived since it was
+//! set, it is set again for one interval after that arrival instead; so the ping
+//! still goes out exactly one interval of silence after the last inbound message.
+//!
 //! Deadlines are computed from the `now` given, never from counted ticks. A
 //! deadline that fires much later than it was due means the page's timers were
 //! throttled or frozen: the connection gets one fresh probe instead of a false
@@ -40,6 +46,8 @@ pub(crate) struct Heartbeat {
     ping_sent: Option<Instant>,
     /// Whether the current deadline already replaced a late one.
     probed: bool,
+    /// When the last inbound message arrived (or the connection opened).
+    last_inbound: Instant,
 }
 
 /// The two heartbeat durations, copied from the config.
@@ -53,7 +61,10 @@ impl Heartbeat {
     /// The connection just opened: the silence interval starts now.
     pub(crate) fn start(now: Instant, t: Timing, timers: &mut TimerTable) -> Self {
         timers.set(Timer::HeartbeatPing, now + t.interval);
-        Heartbeat::default()
+        Heartbeat {
+            last_inbound: now,
+            ..Heartbeat::default()
+        }
     }
 
     /// Something arrived. Returns the round-trip time if it answers a heartbeat.
@@ -64,8 +75,13 @@ impl Heartbeat {
         t: Timing,
         timers: &mut TimerTable,
     ) -> Option<Duration> {
-        timers.stop(Timer::HeartbeatDeadline);
-        timers.set(Timer::HeartbeatPing, now + t.interval);
+        self.last_inbound = now;
+        if timers.get(Timer::HeartbeatDeadline).is_some() {
+            // A heartbeat was out: answered (by this or anything). The silence
+            // interval starts again; timers move once per heartbeat, not per message.
+            timers.stop(Timer::HeartbeatDeadline);
+            timers.set(Timer::HeartbeatPing, now + t.interval);
+        }
         self.probed = false;
         if is_response {
             self.ping_sent
@@ -73,6 +89,19 @@ impl Heartbeat {
                 .map(|sent| now.saturating_duration_since(sent))
         } else {
             None
+        }
+    }
+
+    /// The ping timer fired at `now`. Returns whether the silence interval really
+    /// ran out (send a heartbeat); otherwise the timer is set again for one
+    /// interval after the last inbound message.
+    pub(crate) fn ping_due(&self, now: Instant, t: Timing, timers: &mut TimerTable) -> bool {
+        let due = self.last_inbound + t.interval;
+        if now < due {
+            timers.set(Timer::HeartbeatPing, due);
+            false
+        } else {
+            true
         }
     }
 
@@ -121,7 +150,28 @@ mod tests {
         let mut hb = Heartbeat::start(ms(0), T, &mut timers);
         assert_eq!(timers.get(Timer::HeartbeatPing), Some(ms(100)));
         assert_eq!(hb.on_inbound(ms(70), false, T, &mut timers), None);
+        // The timer is not moved per message; at 100 it finds the silence shorter
+        // than an interval and moves itself to 170.
+        assert_eq!(timers.get(Timer::HeartbeatPing), Some(ms(100)));
+        assert!(!hb.ping_due(ms(100), T, &mut timers));
         assert_eq!(timers.get(Timer::HeartbeatPing), Some(ms(170)));
+        assert!(!hb.ping_due(ms(169), T, &mut timers));
+        assert!(hb.ping_due(ms(170), T, &mut timers));
+    }
+
+    #[test]
+    fn messages_between_pings_move_no_timer() {
+        let mut timers = TimerTable::default();
+        let mut hb = Heartbeat::start(ms(0), T, &mut timers);
+        for at in 1..100 {
+            hb.on_inbound(ms(at), false, T, &mut timers);
+            assert_eq!(timers.get(Timer::HeartbeatPing), Some(ms(100)));
+        }
+        // An answer to an outstanding ping does restart the interval.
+        hb.sent(ms(200), T, &mut timers);
+        hb.on_inbound(ms(210), true, T, &mut timers);
+        assert_eq!(timers.get(Timer::HeartbeatDeadline), None);
+        assert_eq!(timers.get(Timer::HeartbeatPing), Some(ms(310)));
     }
 
     #[test]

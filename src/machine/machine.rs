@@ -907,7 +907,10 @@ impl<M: Payload> Machine<M> {
                     socket, heartbeat, ..
                 },
             ) => {
-                if let Some(t) = self.heartbeat {
+                if let Some(t) = self
+                    .heartbeat
+                    .filter(|&t| heartbeat.ping_due(now, t, &mut self.timers))
+                {
                     heartbeat.sent(now, t, &mut self.timers);
                     self.actions
                         .push_back(Action::SendHeartbeat { socket: *socket });

@@ -28,10 +28,31 @@ async fn steady(url: &str) -> Result<steadysocket::Socket, JsValue> {
     Ok(socket)
 }
 
+/// With the heartbeat on (1 s of silence; never due while messages flow).
+async fn steady_hb(url: &str) -> Result<steadysocket::Socket, JsValue> {
+    let mut config = steadysocket::Config::default();
+    config.heartbeat_interval = Some(std::time::Duration::from_secs(1));
+    let socket = steadysocket::Socket::builder(url)
+        .config(config)
+        .connect()
+        .map_err(err)?;
+    socket.opened().await.map_err(err)?;
+    Ok(socket)
+}
+
 /// `n` text messages of `size` bytes sent back to back, then all echoes received.
 #[wasm_bindgen]
 pub async fn steady_text(url: String, n: u32, size: u32) -> Result<f64, JsValue> {
-    let mut socket = steady(&url).await?;
+    text(steady(&url).await?, n, size).await
+}
+
+/// `steady_text` with the heartbeat on.
+#[wasm_bindgen]
+pub async fn steady_text_hb(url: String, n: u32, size: u32) -> Result<f64, JsValue> {
+    text(steady_hb(&url).await?, n, size).await
+}
+
+async fn text(mut socket: steadysocket::Socket, n: u32, size: u32) -> Result<f64, JsValue> {
     let text = payload(size);
     let t0 = now();
     for _ in 0..n {
@@ -82,7 +103,16 @@ pub async fn steady_pingpong(url: String, n: u32, size: u32) -> Result<Vec<f64>,
 /// receiving them all.
 #[wasm_bindgen]
 pub async fn steady_flood(url: String, n: u32, size: u32) -> Result<f64, JsValue> {
-    let mut socket = steady(&url).await?;
+    flood(steady(&url).await?, n, size).await
+}
+
+/// `steady_flood` with the heartbeat on.
+#[wasm_bindgen]
+pub async fn steady_flood_hb(url: String, n: u32, size: u32) -> Result<f64, JsValue> {
+    flood(steady_hb(&url).await?, n, size).await
+}
+
+async fn flood(mut socket: steadysocket::Socket, n: u32, size: u32) -> Result<f64, JsValue> {
     let t0 = now();
     socket.send(format!("flood {n} {size}")).map_err(err)?;
     for _ in 0..n {
