@@ -302,7 +302,11 @@ fn a_busy_connection_moves_the_next_deadline_once_per_interval_not_per_message()
             deadlines.push(next);
         }
     }
-    assert!(deadlines.len() <= 4, "{} deadlines in 3 s of traffic", deadlines.len());
+    assert!(
+        deadlines.len() <= 4,
+        "{} deadlines in 3 s of traffic",
+        deadlines.len()
+    );
     // And the ping still goes out exactly one interval after the last message.
     sim.advance(ms(999));
     assert_eq!(heartbeats(&sim.take_actions()), 0);

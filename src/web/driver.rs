@@ -994,7 +994,14 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         let opened = target.and_then(|(u, protocols)| {
             *self.url.borrow_mut() = u.clone();
             let u = url::check(&u).map_err(|reason| format!("invalid URL '{u}': {reason}"))?;
-            crate::protocols::validate(&protocols).map_err(|e| e.to_string())?;
+            // Formatted here, not through `Error`'s `Display`: that would link the
+            // formatting of every error variant (u128, floats) into the wasm.
+            crate::protocols::validate(&protocols).map_err(|e| match e {
+                crate::Error::InvalidProtocol { protocol, reason } => {
+                    format!("invalid subprotocol '{protocol}': {reason}")
+                }
+                _ => String::new(), // validate gives no other
+            })?;
             let me = self.me.clone();
             let on_event = move |event| {
                 if let Some(driver) = me.upgrade() {

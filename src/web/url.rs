@@ -35,7 +35,7 @@ pub(crate) fn check(url: &str) -> Result<String, String> {
         "https:" => parsed.set_protocol("wss:"),
         other => return Err(bad(&format!("the scheme must be ws: or wss:, not {other}"))),
     }
-    if url.contains('#') {
+    if url.bytes().any(|b| b == b'#') {
         return Err(bad("a WebSocket URL may not have a fragment"));
     }
     Ok(parsed.href())
