@@ -281,8 +281,8 @@ pub enum ConfigError {
     /// `min_reconnection_delay` is larger than `max_reconnection_delay`.
     #[error(
         "min_reconnection_delay ({} ms) is larger than max_reconnection_delay ({} ms)",
-        .min.as_millis(),
-        .max.as_millis()
+        whole_millis(*.min),
+        whole_millis(*.max)
     )]
     MinAboveMax {
         /// The minimum given.
@@ -379,6 +379,12 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Whole milliseconds as a `u64` (saturating): `Duration::as_millis` is a `u128`,
+/// and formatting one links u128 formatting into every app that shows an error.
+fn whole_millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
