@@ -408,10 +408,7 @@ export function define(Core) {
 
     // The hot path: no call into wasm here (the origin is read once per open).
     #message(data) {
-      const event = new SteadyMessageEvent(data, this.#origin);
-      if (this.#depth > 0) this.#deferred.push(event);
-      else if (this.#debug) this.#dispatch(event);
-      else this.dispatchEvent(event);
+      this.#fire(new SteadyMessageEvent(data, this.#origin));
     }
 
     // onConnect(conn): runs after each native open, before the queue flushes and
