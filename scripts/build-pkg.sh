@@ -54,6 +54,15 @@ build() { # target dir entry node-entry
     pkg.version = version;
     fs.writeFileSync(out, JSON.stringify(pkg, null, 2) + "\n");
   ' js/package.template.json "$dir/package.json" "$version"
+  if [ "$profile" = release ]; then
+    # What browsers download is minified (a source map with the readable source sits
+    # beside each file); a --dev build ships the files as written.
+    local shipped=()
+    for f in socket.js steadysocket.js core/steadysocket_core.js core/steadysocket_core_bg.js; do
+      [ -f "$dir/$f" ] && shipped+=("$dir/$f")
+    done
+    node scripts/minify.mjs "${shipped[@]}"
+  fi
 }
 
 build web pkg index.web.js index.node.js

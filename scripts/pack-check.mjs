@@ -15,17 +15,20 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const COMMON = [
   'README.md',
   'core/steadysocket_core.js',
+  'core/steadysocket_core.js.map',
   'core/steadysocket_core_bg.wasm',
   'node.js',
   'package.json',
   'socket.js',
+  'socket.js.map',
   'steadysocket.d.ts',
   'steadysocket.js',
+  'steadysocket.js.map',
   'steadysocket.node.js',
 ];
 export const EXPECTED = {
   pkg: COMMON,
-  'pkg-bundler': [...COMMON, 'core/steadysocket_core_bg.js'],
+  'pkg-bundler': [...COMMON, 'core/steadysocket_core_bg.js', 'core/steadysocket_core_bg.js.map'],
 };
 
 /** The files `npm pack` would put in the tarball of `dir`, and its sizes. */

@@ -2,8 +2,8 @@
 // Sizes (gzip -9) of what users download, and the size budget check.
 //
 //   node scripts/size.mjs           # report: npm package, minimal Rust echo apps
-//   node scripts/size.mjs --check   # fail if the npm package's gzipped wasm is over
-//                                   # the budget in benches/size-budget.json
+//   node scripts/size.mjs --check   # fail if the npm package's gzipped wasm or JS is
+//                                   # over the budget in benches/size-budget.json
 //   node scripts/size.mjs --why     # where the package's bytes go (by crate, largest
 //                                   # functions; twiggy); --why=rust: the Rust echo app
 //
@@ -69,15 +69,21 @@ export function sizeReport({ buildApps }) {
 
 function check() {
   const budget = JSON.parse(fs.readFileSync(BUDGET_FILE, 'utf8'));
-  const { wasmGz } = packageSize();
-  const limit = budget.packageWasmGzipBytes;
-  const verdict = wasmGz <= limit ? 'within' : 'OVER';
-  console.log(`size: npm package wasm is ${wasmGz} bytes gzipped, ${verdict} the budget of ${limit} bytes`);
-  if (wasmGz > limit) {
+  const { wasmGz, jsGz } = packageSize();
+  let over = false;
+  for (const [what, size, limit] of [
+    ['wasm', wasmGz, budget.packageWasmGzipBytes],
+    ['JS (shell + glue, as shipped)', jsGz, budget.packageJsGzipBytes],
+  ]) {
+    const verdict = size <= limit ? 'within' : 'OVER';
+    console.log(`size: npm package ${what} is ${size} bytes gzipped, ${verdict} the budget of ${limit} bytes`);
+    over ||= size > limit;
+  }
+  if (over) {
     console.error(
       `The package grew past its size budget (${BUDGET_FILE}). Find what grew (format!/Debug ` +
-        'on the JS path, a new dependency) or, if the growth is worth it, raise the budget ' +
-        'in the same commit and say why.',
+        'on the JS path, a new dependency, a new import) or, if the growth is worth it, raise ' +
+        'the budget in the same commit and say why.',
     );
     process.exit(1);
   }
