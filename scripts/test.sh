@@ -30,6 +30,7 @@ if [ "$only" = all ]; then
   cargo clippy --quiet --all-targets -- -D warnings
   cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
   cargo clippy --quiet --lib --target wasm32-unknown-unknown --features js -- -D warnings
+  cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
   step "rustdoc (wasm32, warnings denied: the API docs users read)"
   RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --target wasm32-unknown-unknown

@@ -131,7 +131,8 @@ impl Builder {
     }
 
     /// One connection for every socket of this origin with the share `name` (in
-    /// the browser; see the browser build's docs).
+    /// the browser; see the browser build's docs). Needs the `share` feature.
+    #[cfg(feature = "share")]
     pub fn share(self, name: impl Into<String>) -> Builder {
         drop(name.into());
         self

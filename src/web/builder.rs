@@ -199,6 +199,9 @@ impl Builder {
     /// every instance. Options other than the URL and protocols come from the
     /// leader (instances of one name are expected to pass the same ones). Where
     /// Web Locks or `BroadcastChannel` are missing, the socket connects by itself.
+    ///
+    /// Needs the `share` cargo feature (on by default).
+    #[cfg(feature = "share")]
     pub fn share(mut self, name: impl Into<String>) -> Builder {
         let name = name.into();
         self.share = (!name.is_empty()).then_some(name);

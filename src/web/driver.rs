@@ -44,7 +44,9 @@ use crate::machine::{
     DiscardReason, Event, Instant, Machine, Payload, ReadyState, SendError, SendOptions,
     SendOutcome, SocketId,
 };
-use crate::share::{Limits, Out, Peer, Role, Snapshot};
+#[cfg(feature = "share")]
+use crate::share::Limits;
+use crate::share::{Out, Peer, Role, Snapshot};
 
 /// Tracking numbers of follower messages a leader relays carry this bit (the
 /// user's own never reach it).
@@ -141,10 +143,16 @@ pub(crate) struct Setup {
 }
 
 /// A shared instance's part: the protocol and its lock and channel.
+///
+/// Without the `share` feature no `Sharing` can exist (it holds an uninhabited
+/// field), so `share` is always `None` and the compiler drops every branch that
+/// handles one: an app that does not share does not pay for it.
 struct Sharing {
     peer: RefCell<Peer<Shared>>,
     io: ShareIo,
     tick: RefCell<Option<Timeout>>,
+    #[cfg(not(feature = "share"))]
+    _never: std::convert::Infallible,
 }
 
 enum Outgoing {
@@ -201,6 +209,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             // A shared instance connects only when it leads.
             config.start_closed = true;
         }
+        #[cfg(feature = "share")]
         let limits = Limits {
             max_messages: config.max_enqueued_messages,
             max_bytes: config.max_enqueued_bytes,
@@ -224,6 +233,9 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             on_connect: setup.on_connect,
             hook_run: Cell::new(None),
             _page: page_listeners(me.clone()),
+            #[cfg(not(feature = "share"))]
+            share: None,
+            #[cfg(feature = "share")]
             share: share_name.and_then(|name| {
                 let id = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
                 let me = me.clone();
@@ -777,6 +789,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
     // ----- sharing ----------------------------------------------------------------
 
     /// A frame from the channel.
+    #[cfg(feature = "share")]
     fn on_frame(&self, value: &JsValue) {
         let Some(share) = &self.share else { return };
         if let Some(frame) = io::decode(value) {

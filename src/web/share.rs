@@ -108,6 +108,7 @@ impl ShareIo {
     /// The lock and channel for share `name`, if this global has Web Locks and
     /// BroadcastChannel (`None`: the instance connects by itself). `on_frame` gets
     /// what arrives on the channel, undecoded.
+    #[cfg(feature = "share")]
     pub(crate) fn open(
         name: &str,
         id: u64,
@@ -235,6 +236,7 @@ pub(crate) fn encode<P>(frame: Frame<P>, data: impl Fn(&P) -> JsValue) -> Option
 }
 
 /// What arrived on the channel, if it is a frame of this version.
+#[cfg(feature = "share")]
 pub(crate) fn decode(value: &JsValue) -> Option<Frame<Shared>> {
     let array = value.dyn_ref::<js_sys::Array>()?;
     if array.length() != 15 || array.get(0).as_f64() != Some(VERSION) {
