@@ -40,6 +40,12 @@ build() { # target dir entry node-entry
   fi
   if [ "$profile" = release ]; then
     scripts/wasm-opt.sh "$dir/core/steadysocket_core_bg.wasm"
+    if [ "$target" = web ]; then
+      # One- and two-letter import/export names instead of the hashed ones, in the
+      # wasm and its glue alike (checked to link). The bundler build keeps its
+      # names: there the wasm imports the glue as an ES module by them.
+      node scripts/shorten-names.mjs "$dir/core/steadysocket_core_bg.wasm" "$dir/core/steadysocket_core.js"
+    fi
   fi
   cp js/socket.js "$dir/socket.js"
   cp "js/$entry" "$dir/steadysocket.js"
