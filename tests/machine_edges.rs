@@ -398,6 +398,32 @@ fn the_clock_is_read_per_message_only_with_a_heartbeat() {
 }
 
 #[test]
+fn a_send_needs_no_clock_exactly_when_it_goes_straight_to_the_open_socket() {
+    let mut c = exact();
+    c.start_closed = true;
+    let mut sim = Sim::new(c);
+    assert!(!sim.m.sends_without_time(), "stopped: a send is queued");
+    assert_eq!(sim.send("queued"), SendOutcome::Queued);
+    sim.m.reconnect(sim.now, None, "").unwrap();
+    let s = sim.expect_connect();
+    assert!(!sim.m.sends_without_time(), "connecting: a send is queued");
+    // Open, with the queue's flush still waiting in the actions: a send goes
+    // behind it (Pending), and its TTL would need the time.
+    sim.m.handle_open(sim.now, s);
+    assert!(
+        !sim.m.sends_without_time(),
+        "the flush is still to be performed"
+    );
+    let behind = sim.m.send(Message::from("behind")).unwrap();
+    assert!(matches!(behind, SendOutcome::Pending), "{behind:?}");
+    sim.drain();
+    assert!(sim.m.sends_without_time(), "open, nothing pending");
+    assert!(matches!(sim.send("now"), SendOutcome::Transmit { .. }));
+    sim.server_close(s, 1006);
+    assert!(!sim.m.sends_without_time(), "closed: a send is queued");
+}
+
+#[test]
 fn the_core_reports_the_configuration_it_was_built_with() {
     let mut c = hb_config(1234, 567);
     c.max_retries = Some(3);

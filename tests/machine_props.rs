@@ -492,7 +492,15 @@ impl World {
             Input::Send => {
                 let id = self.next_message;
                 self.next_message += 1;
-                match self.m.send(Message::Text(id.to_string())) {
+                // The driver skips the clock when this says the send goes straight out.
+                let straight = self.m.sends_without_time();
+                let result = self.m.send(Message::Text(id.to_string()));
+                assert_eq!(
+                    straight,
+                    matches!(result, Ok(SendOutcome::Transmit { .. })),
+                    "sends_without_time() must say exactly when a send is a Transmit"
+                );
+                match result {
                     Ok(SendOutcome::Transmit { socket, message }) => {
                         self.accepted.insert(id);
                         self.deliver(socket, &message);

@@ -675,6 +675,14 @@ impl<M: Payload> Machine<M> {
         self.heartbeat.is_some()
     }
 
+    /// Whether [`send_with`](Machine::send_with) would hand a message straight to
+    /// the open socket now ([`SendOutcome::Transmit`]), which does not read its
+    /// `now`: a driver may skip reading the clock per send then.
+    #[must_use]
+    pub fn sends_without_time(&self) -> bool {
+        self.state.open_socket().is_some() && self.actions.is_empty()
+    }
+
     /// The next thing the driver must do.
     #[must_use]
     pub fn poll_action(&mut self) -> Option<Action<M>> {

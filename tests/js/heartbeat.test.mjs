@@ -168,3 +168,43 @@ test('a server that goes silent is left within interval + timeout, and the socke
   assert.ok(r.detectedAfter >= 150, `detected after ${r.detectedAfter} ms: too early to be a timeout`);
   assert.ok(r.log.includes('open'));
 });
+
+test('with the heartbeat off, the message path reads no clock: messages sent on the open socket and received cost no performance.now()', T, async (t) => {
+  const page = await h.open(t);
+  const inst = await h.instance();
+  const r = await page.evaluate(
+    async ({ url, FAST, HB }) => {
+      const { SteadySocket, next } = await import('/helpers.mjs');
+      const N = 300;
+      // Counts the clock reads (the wasm side calls performance.now() through the
+      // instance, so an own property sees them) while N echoes go out and come back.
+      const reads = async (options) => {
+        const s = new SteadySocket(url, undefined, options);
+        await next(s, 'open');
+        let got = 0;
+        const all = new Promise((resolve) => s.addEventListener('message', () => ++got === N && resolve()));
+        const now = performance.now;
+        let count = 0;
+        performance.now = function () {
+          count++;
+          return now.call(this);
+        };
+        try {
+          for (let i = 0; i < N; i++) s.send(`m${i}`);
+          await all;
+        } finally {
+          delete performance.now;
+        }
+        s.close();
+        await next(s, 'stop');
+        return count;
+      };
+      return { off: await reads(FAST), on: await reads({ ...HB, heartbeatTimeout: 5000 }) };
+    },
+    { ...inst, FAST, HB },
+  );
+  // Without a heartbeat only timers re-armed by a change of deadline read it: a few.
+  assert.ok(r.off < 10, `${r.off} clock reads for 300 messages out and 300 in without a heartbeat`);
+  // With one, each inbound message records its time (the heartbeat's liveness).
+  assert.ok(r.on >= 300, `${r.on} clock reads with the heartbeat on (one per inbound message)`);
+});
