@@ -222,7 +222,9 @@ async function memory(context, page, server) {
     const { SteadySocket } = await import('/pkg/steadysocket.js');
     const core = await import('/pkg/core/steadysocket_core.js');
     const exports = await core.default();
-    window.__wasmMemory = () => exports.memory.buffer.byteLength;
+    // The package's wasm exports have one- or two-letter names: find the memory.
+    const memory = Object.values(exports).find((v) => v instanceof WebAssembly.Memory);
+    window.__wasmMemory = () => memory.buffer.byteLength;
     window.__opens = 0;
     window.__socket = new SteadySocket(`${wsUrl}/drop`, [], {
       minReconnectionDelay: 0,

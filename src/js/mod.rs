@@ -73,10 +73,8 @@ impl Output for JsOutput {
                 "connecting"
             }
             Event::Open => "open",
-            Event::Error(kind) => {
-                set("message", JsValue::from_str(&kind.to_string()));
-                "error"
-            }
+            // A plain `error` event, as the native socket fires (no detail).
+            Event::Error(_) => "error",
             Event::Close(close) => {
                 set("code", close.code.into());
                 set("reason", JsValue::from_str(&close.reason));
