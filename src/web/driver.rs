@@ -316,16 +316,18 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         options: SendOptions,
         track: Option<u64>,
     ) -> Result<bool, SendError<M>> {
-        let outcome = {
-            let mut m = self.machine.borrow_mut();
-            // The hot path: straight out on the open socket, no clock read.
-            let now = if m.sends_without_time() {
-                Instant::ZERO // unused by the core then
-            } else {
-                clock::now()
-            };
-            m.send_with(now, message, options, track)?
+        // The hot path: straight out on the open socket, no clock read. The clock
+        // is JS (`performance.now`): read with nothing borrowed.
+        let straight = self.machine.borrow().sends_without_time();
+        let now = if straight {
+            Instant::ZERO // unused by the core then (nothing ran in between)
+        } else {
+            clock::now()
         };
+        let outcome = self
+            .machine
+            .borrow_mut()
+            .send_with(now, message, options, track)?;
         match outcome {
             SendOutcome::Transmit { socket, message } => match self.open_native(socket) {
                 Some(native) => {
@@ -610,15 +612,17 @@ impl<M: Outbound, O: Output> Driver<M, O> {
 
     /// The hot path: one borrow, and the clock only when the heartbeat needs it.
     fn on_message(&self, socket: SocketId, data: JsValue) {
-        let delivered = {
-            let mut m = self.machine.borrow_mut();
-            let now = if m.uses_time_on_message() {
-                clock::now()
-            } else {
-                Instant::ZERO // unused by the core without a heartbeat
-            };
-            m.handle_message(now, socket, Inbound(data))
+        // The clock is JS (`performance.now`): read with nothing borrowed.
+        let timed = self.machine.borrow().uses_time_on_message();
+        let now = if timed {
+            clock::now()
+        } else {
+            Instant::ZERO // unused by the core without a heartbeat
         };
+        let delivered = self
+            .machine
+            .borrow_mut()
+            .handle_message(now, socket, Inbound(data));
         if let Some(Inbound(data)) = delivered {
             let out = if self.hook_run.get() == Some(socket) {
                 Outgoing::HookMessage(data)
