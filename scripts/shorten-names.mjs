@@ -3,7 +3,7 @@
 // other: `./steadysocket_core_bg.js` / `__wbg_protocol_e7b9813a6bd3e53b` become one
 // or two letters (binaryen's --minify-imports-and-exports-and-modules), and the glue
 // is rewritten to match. The hashed names are the least compressible bytes of both
-// files: about 2.5 KB of gzipped wasm and 1 KB of gzipped JS.
+// files: about 2.6 KB of gzipped wasm and 1.6 KB of gzipped JS.
 //
 //   node scripts/shorten-names.mjs pkg/core/steadysocket_core_bg.wasm pkg/core/steadysocket_core.js
 //
@@ -26,22 +26,14 @@ const fail = (message) => {
   process.exit(1);
 };
 
-const WASM_OPT = path.join(ROOT, 'node_modules/.bin/wasm-opt');
-// As scripts/wasm-opt.sh: without the npm binaryen package the names stay as they are.
-if (!fs.existsSync(WASM_OPT)) process.exit(0);
-
-const FEATURES = [
-  '--enable-bulk-memory',
-  '--enable-nontrapping-float-to-int',
-  '--enable-sign-ext',
-  '--enable-mutable-globals',
-  '--enable-reference-types',
-];
+// scripts/wasm-opt.sh holds the flags; it prints the pass's map of new names (and
+// nothing at all without the npm binaryen package: the names stay as they are then).
 const out = execFileSync(
-  WASM_OPT,
-  [...FEATURES, '--minify-imports-and-exports-and-modules', '-o', wasmFile, wasmFile],
+  'bash',
+  [path.join(ROOT, 'scripts/wasm-opt.sh'), wasmFile, '--minify-imports-and-exports-and-modules'],
   { encoding: 'utf8', maxBuffer: 16 << 20 },
 );
+if (!out.includes('{')) process.exit(0);
 const map = JSON.parse(out.slice(out.indexOf('{')));
 
 const module = new WebAssembly.Module(fs.readFileSync(wasmFile));

@@ -50,13 +50,13 @@ function build(which) {
   }
   run('wasm-bindgen', ['--target', 'web', '--out-dir', out, '--out-name', 'app', wasm]);
   const bg = path.join(out, 'app_bg.wasm');
-  const opt = path.join(ROOT, 'node_modules', '.bin', 'wasm-opt');
-  const flags = ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-    '--enable-mutable-globals', '--enable-reference-types'];
   const named = path.join(out, 'named.wasm');
   const plain = path.join(out, 'plain.wasm');
-  run(opt, [...flags, '--debuginfo', '-o', named, bg]);
-  run(opt, [...flags, '-o', plain, bg]);
+  // scripts/wasm-opt.sh holds the flags; `--debuginfo` keeps the names for twiggy.
+  fs.copyFileSync(bg, named);
+  fs.copyFileSync(bg, plain);
+  run('bash', [path.join(ROOT, 'scripts/wasm-opt.sh'), named, '-Oz', '--debuginfo']);
+  run('bash', [path.join(ROOT, 'scripts/wasm-opt.sh'), plain]);
   if (which !== 'rust') {
     // The package also gets short import/export names (scripts/build-pkg.sh).
     const glue = path.join(out, 'plain.js');

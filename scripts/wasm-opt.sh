@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# wasm-opt -Oz in place, from the npm `binaryen` package (never Debian's: it breaks
-# wasm-bindgen 0.2.130 output). The one place the flags live. Does nothing (exit 0)
-# when the npm package is not installed.
-#   scripts/wasm-opt.sh FILE.wasm
+# wasm-opt -Oz (or the passes given) in place, from the npm `binaryen` package (never
+# Debian's: it breaks wasm-bindgen 0.2.130 output). The one place the flags live. Does
+# nothing (exit 0) when the npm package is not installed.
+#   scripts/wasm-opt.sh FILE.wasm              # -Oz
+#   scripts/wasm-opt.sh FILE.wasm PASS...      # those passes instead (stdout: theirs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=node_modules/.bin/wasm-opt
 [ -x "$bin" ] || exit 0
-"$bin" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types -o "$1" "$1"
+file=$1
+shift
+[ $# -gt 0 ] || set -- -Oz
+"$bin" "$@" --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types -o "$file" "$file"

@@ -610,7 +610,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
         self.pump();
     }
 
-    /// The hot path: one borrow, and the clock only when the heartbeat needs it.
+    /// The hot path: the clock only when the heartbeat needs it.
     fn on_message(&self, socket: SocketId, data: JsValue) {
         // The clock is JS (`performance.now`): read with nothing borrowed.
         let timed = self.machine.borrow().uses_time_on_message();
