@@ -1,5 +1,6 @@
 // The Node.js side of the package's "node" exports (steadysocket.node.js): the one
 // thing that differs from a browser is that there may be no WebSocket at all.
+import { named } from './socket.js';
 
 /**
  * `SteadySocket` for Node.js: the constructor throws a NotSupportedError that says
@@ -7,7 +8,7 @@
  * none was given as the `WebSocket` option, instead of failing every attempt.
  */
 export function forNode(Base) {
-  return class SteadySocket extends Base {
+  return named(class SteadySocket extends Base {
     constructor(url, protocols, options) {
       if (
         arguments.length > 0 &&
@@ -23,5 +24,5 @@ export function forNode(Base) {
       }
       super(...arguments);
     }
-  };
+  }, 'SteadySocket');
 }

@@ -111,12 +111,22 @@ function payload(data) {
 // collected (and its wasm side freed with it).
 const active = new Set();
 
+/**
+ * `cls` with `name` as its name whatever a bundler did: esbuild, Rollup and webpack
+ * rename a class whose name collides with another binding of the bundle (the
+ * app's `SteadySocket` import, the global `CloseEvent`), to `SteadySocket2`. Users
+ * see the name in `constructor.name`, logs and the console.
+ */
+export function named(cls, name) {
+  return Object.defineProperty(cls, 'name', { value: name });
+}
+
 // Node.js before 23 has no global CloseEvent (server-side rendering, tests): the
 // same fields on a plain Event there.
 const CloseEventClass =
   typeof CloseEvent === 'function'
     ? CloseEvent
-    : class CloseEvent extends Event {
+    : named(class CloseEvent extends Event {
         #init;
         constructor(type, init = {}) {
           super(type, init);
@@ -125,7 +135,7 @@ const CloseEventClass =
         get code() { return this.#init.code; }
         get reason() { return this.#init.reason; }
         get wasClean() { return this.#init.wasClean; }
-      };
+      }, 'CloseEvent');
 
 // The `message` events: a MessageEvent whose data and origin are fields read by
 // getters. Filling them through MessageEvent's init dictionary costs several times
@@ -614,6 +624,6 @@ export function define(Core) {
     Object.defineProperty(SteadySocket, name, descriptor);
     Object.defineProperty(SteadySocket.prototype, name, descriptor);
   }
-  return SteadySocket;
+  return named(SteadySocket, 'SteadySocket');
 }
 

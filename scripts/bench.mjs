@@ -219,11 +219,20 @@ async function memory(context, page, server) {
     return { jsHeap: usedSize, wasmMemory: wasm };
   };
   await page.evaluate(async (wsUrl) => {
+    // The wasm instance, as the package makes it (its exports have one- or
+    // two-letter names: the memory is found by its type).
+    let memory;
+    for (const name of ['instantiate', 'instantiateStreaming']) {
+      const real = WebAssembly[name];
+      WebAssembly[name] = async (...args) => {
+        const made = await real.apply(WebAssembly, args);
+        const exports = (made.instance ?? made).exports;
+        memory ??= Object.values(exports).find((v) => v instanceof WebAssembly.Memory);
+        return made;
+      };
+    }
     const { SteadySocket } = await import('/pkg/steadysocket.js');
-    const core = await import('/pkg/core/steadysocket_core.js');
-    const exports = await core.default();
-    // The package's wasm exports have one- or two-letter names: find the memory.
-    const memory = Object.values(exports).find((v) => v instanceof WebAssembly.Memory);
+    if (!memory) throw new Error('bench: the package was loaded before its wasm memory could be found');
     window.__wasmMemory = () => memory.buffer.byteLength;
     window.__opens = 0;
     window.__socket = new SteadySocket(`${wsUrl}/drop`, [], {

@@ -40,7 +40,7 @@ for app in "${apps[@]}"; do
     (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
     echo "$want" >"$stamp"
   fi
-  cmp -s pkg/socket.js "$dir/node_modules/steadysocket/socket.js" \
+  cmp -s pkg/steadysocket.js "$dir/node_modules/steadysocket/steadysocket.js" \
     || { echo "build-js-examples: $dir has a stale steadysocket installed" >&2; exit 1; }
   start=$(date +%s%N)
   (cd "$dir" && npm run --silent build >/dev/null)

@@ -60,9 +60,15 @@ build() { # target dir entry node-entry
     pkg.version = version;
     fs.writeFileSync(out, JSON.stringify(pkg, null, 2) + "\n");
   ' js/package.template.json "$dir/package.json" "$version"
-  if [ "$profile" = release ]; then
-    # What browsers download is minified (a source map with the readable source sits
-    # beside each file); a --dev build ships the files as written.
+  if [ "$target" = web ]; then
+    # One file per entry: entry + shell + glue (scripts/bundle.mjs), so a page loads
+    # one JS file before the wasm. What browsers download is minified (a source map
+    # with the readable sources sits beside it); a --dev build is not minified.
+    local minify=()
+    [ "$profile" = release ] && minify=(--minify)
+    node scripts/bundle.mjs "${minify[@]}" "$dir" steadysocket.js steadysocket.node.js
+  elif [ "$profile" = release ]; then
+    # Minified likewise, file by file: bundlers put these together themselves.
     local shipped=()
     for f in socket.js steadysocket.js core/steadysocket_core.js core/steadysocket_core_bg.js; do
       [ -f "$dir/$f" ] && shipped+=("$dir/$f")

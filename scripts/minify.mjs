@@ -3,20 +3,24 @@
 // source map beside it that carries the readable source, so stack traces and the
 // debugger still show the code as written.
 //
-//   node scripts/minify.mjs pkg/socket.js pkg/steadysocket.js pkg/core/steadysocket_core.js
+//   node scripts/minify.mjs pkg-bundler/socket.js pkg-bundler/steadysocket.js …
 //
 // Class names are kept: `SteadySocket.name`, the error classes and the message event's
 // constructor are part of what users see. Property names are never mangled (the wasm
-// imports are looked up by name).
+// imports are looked up by name). scripts/bundle.mjs minifies its bundles with the
+// same settings (`minifyCode`).
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { minify } from 'terser';
 
-for (const file of process.argv.slice(2)) {
-  const source = fs.readFileSync(file, 'utf8');
-  const name = path.basename(file);
-  const out = await minify(
-    { [name]: source },
+/**
+ * `code` (the file `name`) minified, with its source map. With `inputMap` (the map
+ * of a bundle) the new map leads back through it to the files as written.
+ */
+export async function minifyCode(name, code, inputMap) {
+  return minify(
+    { [name]: code },
     {
       module: true,
       ecma: 2022,
@@ -24,9 +28,20 @@ for (const file of process.argv.slice(2)) {
       mangle: true,
       keep_classnames: true,
       format: { comments: false },
-      sourceMap: { filename: name, url: `${name}.map`, includeSources: true },
+      sourceMap: {
+        filename: name,
+        url: `${name}.map`,
+        includeSources: true,
+        ...(inputMap ? { content: inputMap } : {}),
+      },
     },
   );
-  fs.writeFileSync(file, out.code);
-  fs.writeFileSync(`${file}.map`, out.map);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  for (const file of process.argv.slice(2)) {
+    const out = await minifyCode(path.basename(file), fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, out.code);
+    fs.writeFileSync(`${file}.map`, out.map);
+  }
 }

@@ -14,21 +14,27 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const COMMON = [
   'README.md',
-  'core/steadysocket_core.js',
-  'core/steadysocket_core.js.map',
   'core/steadysocket_core_bg.wasm',
-  'node.js',
   'package.json',
-  'socket.js',
-  'socket.js.map',
   'steadysocket.d.ts',
   'steadysocket.js',
   'steadysocket.js.map',
   'steadysocket.node.js',
 ];
 export const EXPECTED = {
-  pkg: COMMON,
-  'pkg-bundler': [...COMMON, 'core/steadysocket_core_bg.js', 'core/steadysocket_core_bg.js.map'],
+  // One bundle per entry (scripts/bundle.mjs): entry, shell and glue.
+  pkg: [...COMMON, 'steadysocket.node.js.map'].sort(),
+  // The modules as they are, for the bundler to put together.
+  'pkg-bundler': [
+    ...COMMON,
+    'core/steadysocket_core.js',
+    'core/steadysocket_core.js.map',
+    'core/steadysocket_core_bg.js',
+    'core/steadysocket_core_bg.js.map',
+    'node.js',
+    'socket.js',
+    'socket.js.map',
+  ].sort(),
 };
 
 /** The files `npm pack` would put in the tarball of `dir`, and its sizes. */

@@ -95,6 +95,7 @@ describe('the npm package under Node.js (SSR)', { timeout: 60_000 }, () => {
         resolved: resolved.split('/').slice(-2).join('/'),
         hasWebSocket: typeof WebSocket,
         type: typeof SteadySocket,
+        name: SteadySocket.name,
         same: byDefault === SteadySocket,
         constants: [SteadySocket.CONNECTING, SteadySocket.OPEN, SteadySocket.CLOSING, SteadySocket.CLOSED],
         error,
@@ -103,6 +104,7 @@ describe('the npm package under Node.js (SSR)', { timeout: 60_000 }, () => {
     assert.equal(r.resolved, 'steadysocket/steadysocket.node.js', 'the "node" export');
     assert.equal(r.hasWebSocket, 'undefined', 'Node 20 without --experimental-websocket');
     assert.equal(r.type, 'function');
+    assert.equal(r.name, 'SteadySocket', 'the bundle keeps the class name');
     assert.equal(r.same, true);
     assert.deepEqual(r.constants, [0, 1, 2, 3]);
     assert.equal(r.error?.name, 'NotSupportedError');

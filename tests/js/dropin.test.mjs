@@ -196,6 +196,9 @@ test('constants, bufferedAmount and the EventTarget base match the native WebSoc
       staticSteady: names.map((k) => SteadySocket[k]),
       instanceSteady: names.map((k) => s[k]),
       instanceOfEventTarget: s instanceof EventTarget,
+      // The shipped file is bundled and minified: the class keeps its name.
+      name: SteadySocket.name,
+      tag: Object.prototype.toString.call(s),
       bufferedType: typeof s.bufferedAmount,
       bufferedConnecting: s.bufferedAmount,
     };
@@ -217,6 +220,8 @@ test('constants, bufferedAmount and the EventTarget base match the native WebSoc
   assert.deepEqual(r.instanceSteady, r.staticNative);
   assert.equal(r.staticAfterWrite, 1);
   assert.equal(r.instanceOfEventTarget, true);
+  assert.equal(r.name, 'SteadySocket');
+  assert.equal(r.tag, '[object SteadySocket]');
   assert.equal(r.bufferedType, 'number');
   assert.equal(r.bufferedConnecting, 0);
   assert.equal(r.bufferedOpen, 0);
