@@ -5,11 +5,11 @@
 // `ws` package's); without either, the constructor throws a NotSupportedError that
 // says so, instead of retrying for ever.
 import { readFile } from 'node:fs/promises';
-import init, { Core } from './core/steadysocket_core.js';
+import { initSync, Core } from './core/steadysocket_core.js';
 import { define } from './socket.js';
 import { forNode } from './node.js';
 
-await init({ module_or_path: await readFile(new URL('./core/steadysocket_core_bg.wasm', import.meta.url)) });
+initSync({ module: await readFile(new URL('./core/steadysocket_core_bg.wasm', import.meta.url)) });
 
 export const SteadySocket = forNode(define(Core));
 export default SteadySocket;

@@ -2,7 +2,7 @@
 // module: `import { SteadySocket } from 'steadysocket'` loads and starts the wasm
 // module once (a top-level await), then the class is ready. Works on a page and in a
 // Web Worker.
-import init, { Core } from './core/steadysocket_core.js';
+import { initSync, Core } from './core/steadysocket_core.js';
 import { define } from './socket.js';
 
 // Written out literally so that bundlers see it: webpack and Vite emit the file as
@@ -10,7 +10,13 @@ import { define } from './socket.js';
 // esbuild with the file copied) it is the file beside this module.
 const WASM = new URL('./core/steadysocket_core_bg.wasm', import.meta.url);
 
-await init({ module_or_path: load(WASM) });
+// Compiled here (streaming where the server sends application/wasm), then
+// instantiated by the glue's `initSync`: the glue's own async loader is then left
+// out of the bundle (0.4 KB), and `load` already does what it would.
+const wasm = await load(WASM);
+initSync({
+  module: await (wasm instanceof Uint8Array ? WebAssembly.compile(wasm) : WebAssembly.compileStreaming(wasm)),
+});
 
 export const SteadySocket = define(Core);
 export default SteadySocket;

@@ -222,12 +222,19 @@ async function memory(context, page, server) {
     // The wasm instance, as the package makes it (its exports have one- or
     // two-letter names: the memory is found by its type).
     let memory;
+    const found = (exports) =>
+      (memory ??= Object.values(exports).find((v) => v instanceof WebAssembly.Memory));
+    const { Instance } = WebAssembly;
+    WebAssembly.Instance = function (...args) {
+      const made = new Instance(...args);
+      found(made.exports);
+      return made;
+    };
     for (const name of ['instantiate', 'instantiateStreaming']) {
       const real = WebAssembly[name];
       WebAssembly[name] = async (...args) => {
         const made = await real.apply(WebAssembly, args);
-        const exports = (made.instance ?? made).exports;
-        memory ??= Object.values(exports).find((v) => v instanceof WebAssembly.Memory);
+        found((made.instance ?? made).exports);
         return made;
       };
     }
