@@ -6,18 +6,8 @@ use web_sys::WebSocket;
 
 use crate::machine::Payload;
 use crate::web::driver::Outbound;
+use crate::web::native;
 use crate::web::share::Shared;
-
-#[wasm_bindgen]
-extern "C" {
-    /// A `WebSocket` seen through a `send` that takes any value.
-    type AnySend;
-
-    /// `WebSocket.prototype.send` with any accepted value, passed as-is (no copy
-    /// through Rust strings or vectors).
-    #[wasm_bindgen(method, catch)]
-    fn send(this: &AnySend, data: &JsValue) -> Result<(), JsValue>;
-}
 
 #[wasm_bindgen]
 extern "C" {
@@ -111,7 +101,7 @@ impl Payload for JsPayload {
 
 impl Outbound for JsPayload {
     fn transmit(&self, ws: &WebSocket) -> Result<(), JsValue> {
-        ws.unchecked_ref::<AnySend>().send(&self.value)
+        native::send_value(ws, &self.value)
     }
 
     fn share(self) -> Shared {

@@ -937,7 +937,7 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             Action::SendHeartbeat { socket } => {
                 if let Some(native) = self.open_native(socket) {
                     let ping = self.machine.borrow().config().heartbeat_message.clone();
-                    let _ = native.ws().send_with_str(&ping);
+                    let _ = super::native::send_value(native.ws(), &JsValue::from_str(&ping));
                 }
             }
             Action::Close {

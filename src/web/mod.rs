@@ -7,7 +7,7 @@ pub(crate) mod driver;
 mod handshake;
 mod inbox;
 mod listener;
-mod native;
+pub(crate) mod native;
 pub(crate) mod share;
 mod sink;
 mod socket;

@@ -5,10 +5,33 @@
 //! abandoned: closed *and* detached, so Chromium does not hold up the next
 //! handshake to the same host:port behind it.
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use super::listener::Listener;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `WebSocket` seen through one `send` and one `close` that take what they
+    /// are given: one import each, where web-sys has one per argument list.
+    pub(crate) type AnySocket;
+
+    /// `send` with any value the browser accepts, passed as it is (no copy
+    /// through Rust strings or vectors).
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn send(this: &AnySocket, data: &JsValue) -> Result<(), JsValue>;
+
+    /// `close(code, reason)`; `None` is passed as `undefined`, which WebIDL reads
+    /// as a missing argument (`close()` sends a close frame without a code).
+    #[wasm_bindgen(method, catch)]
+    fn close(this: &AnySocket, code: Option<u16>, reason: Option<&str>) -> Result<(), JsValue>;
+}
+
+/// `send(data)` on `ws`, whatever `data` is.
+pub(crate) fn send_value(ws: &WebSocket, data: &JsValue) -> Result<(), JsValue> {
+    ws.unchecked_ref::<AnySocket>().send(data)
+}
 
 /// What a native socket reported.
 pub(crate) enum NativeEvent {
@@ -65,7 +88,7 @@ impl NativeSocket {
                 }
                 js_sys::Reflect::construct(ctor, &args)?.unchecked_into::<WebSocket>()
             }
-            None if protocols.is_empty() => WebSocket::new(url)?,
+            // An empty list is what the constructor assumes without one.
             None => WebSocket::new_with_str_sequence(url, &list())?,
         };
         ws.set_binary_type(binary_type);
@@ -111,10 +134,8 @@ impl NativeSocket {
     /// Starts the close handshake. The listeners stay until this value drops: to
     /// abandon a socket, the driver closes it and then drops it.
     pub(crate) fn close(&self, code: Option<u16>, reason: &str) {
-        let _ = match code {
-            Some(code) => self.ws.close_with_code_and_reason(code, reason),
-            None => self.ws.close(),
-        };
+        let reason = code.map(|_| reason);
+        let _ = self.ws.unchecked_ref::<AnySocket>().close(code, reason);
     }
 }
 
@@ -122,7 +143,7 @@ impl Drop for NativeSocket {
     fn drop(&mut self) {
         let state = self.ws.ready_state();
         if state == WebSocket::CONNECTING || state == WebSocket::OPEN {
-            let _ = self.ws.close_with_code(1000);
+            let _ = self.ws.unchecked_ref::<AnySocket>().close(Some(1000), None);
         }
         // `_listeners` drop after this: each removes itself, then frees its closure.
     }

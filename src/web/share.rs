@@ -13,13 +13,20 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortController, BroadcastChannel, MessageEvent};
+use web_sys::{AbortController, BroadcastChannel};
 
+use super::listener::Listener;
 use crate::machine::Payload;
 use crate::share::{Frame, Wire, VERSION};
 
 #[wasm_bindgen]
 extern "C" {
+    /// An `ArrayBuffer` or a typed array: one `byteLength` import for both.
+    type Bytes;
+
+    #[wasm_bindgen(method, getter, js_name = byteLength)]
+    fn byte_length(this: &Bytes) -> f64;
+
     /// `navigator.locks`.
     type Locks;
 
@@ -46,10 +53,10 @@ impl Shared {
     pub(crate) fn new(value: JsValue) -> Shared {
         let bytes = if let Some(s) = value.as_string() {
             s.len()
-        } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
-            b.byte_length() as usize
-        } else if let Some(b) = value.dyn_ref::<js_sys::Uint8Array>() {
-            b.byte_length() as usize
+        } else if value.is_instance_of::<js_sys::ArrayBuffer>()
+            || value.is_instance_of::<js_sys::Uint8Array>()
+        {
+            value.unchecked_ref::<Bytes>().byte_length() as usize
         } else if let Some(b) = value.dyn_ref::<web_sys::Blob>() {
             b.size() as usize
         } else {
@@ -97,7 +104,8 @@ pub(crate) struct ShareIo {
     name: String,
     locks: Locks,
     channel: BroadcastChannel,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    /// Removed when this drops, after the channel is closed.
+    _on_message: Listener,
     request: RefCell<Option<Request>>,
     generation: Cell<u32>,
     /// Posted on drop (best effort), so that the others know at once.
@@ -120,10 +128,10 @@ impl ShareIo {
         let name = ["steadysocket:", name].concat();
         let channel = BroadcastChannel::new(&name).ok()?;
         let mut on_frame = on_frame;
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            on_frame(e.data());
-        });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // A listener like the native socket's: one closure type for both.
+        let on_message = Listener::new(channel.as_ref(), "message", move |e| {
+            on_frame(e.unchecked_ref::<web_sys::MessageEvent>().data());
+        })?;
         let bye = encode(Frame::Bye { from: id }, |s: &Shared| s.value.clone());
         Some(ShareIo {
             name,
@@ -201,7 +209,8 @@ impl ShareIo {
             }
             let release = req.release.borrow_mut().take();
             if let Some(f) = release {
-                let _ = f.call0(&JsValue::UNDEFINED);
+                // `resolve(undefined)`: `call1`, which other paths use too.
+                let _ = f.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
             }
         }
     }
@@ -213,7 +222,6 @@ impl Drop for ShareIo {
             self.post(bye);
         }
         self.release();
-        self.channel.set_onmessage(None);
         self.channel.close();
     }
 }

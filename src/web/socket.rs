@@ -23,7 +23,8 @@ use crate::{Error, Message};
 impl Outbound for Message {
     fn transmit(&self, ws: &WebSocket) -> Result<(), JsValue> {
         match self {
-            Message::Text(text) => ws.send_with_str(text),
+            // The one `send` import the JS package uses too.
+            Message::Text(text) => super::native::send_value(ws, &JsValue::from_str(text)),
             // Sent straight from wasm memory: the browser makes its one copy.
             Message::Binary(bytes) => ws.send_with_u8_array(bytes),
         }

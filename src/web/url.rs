@@ -4,7 +4,24 @@
 //! page, `http:`/`https:` become `ws:`/`wss:`, anything else (or a fragment) is
 //! refused.
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `URL`, made by the one constructor below.
+    #[wasm_bindgen(js_name = URL)]
+    type Parsed;
+
+    /// `new URL(url, base)`, `base` `undefined` when `None` (a missing argument):
+    /// one import where web-sys has two constructors.
+    #[wasm_bindgen(catch, constructor, js_class = URL)]
+    fn new(url: &str, base: Option<&str>) -> Result<Parsed, JsValue>;
+}
+
+fn parse(url: &str, base: Option<&str>) -> Result<web_sys::Url, JsValue> {
+    Parsed::new(url, base).map(JsCast::unchecked_into)
+}
 
 use crate::Error;
 
@@ -24,11 +41,7 @@ pub(crate) fn normalize(url: &str) -> Result<String, Error> {
 /// machinery on this path: the driver checks every provider's URL with it).
 pub(crate) fn check(url: &str) -> Result<String, String> {
     let bad = |reason: &str| reason.to_owned();
-    let parsed = match base() {
-        Some(base) => web_sys::Url::new_with_base(url, &base),
-        None => web_sys::Url::new(url),
-    }
-    .map_err(|_| bad("it is not a valid URL"))?;
+    let parsed = parse(url, base().as_deref()).map_err(|_| bad("it is not a valid URL"))?;
     match parsed.protocol().as_str() {
         "ws:" | "wss:" => {}
         "http:" => parsed.set_protocol("ws:"),
