@@ -39,10 +39,11 @@ function packageSize() {
   };
 }
 
-function appSize(crate, label) {
+function appSize(crate, label, features = []) {
   const file = crate.replace(/-/g, '_');
-  const out = path.join(ROOT, 'target/size', crate);
-  sh('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '-p', crate]);
+  const out = path.join(ROOT, 'target/size', [crate, ...features].join('+'));
+  const flags = features.length > 0 ? ['--features', features.join(',')] : [];
+  sh('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '-p', crate, ...flags]);
   fs.rmSync(out, { recursive: true, force: true });
   sh('wasm-bindgen', [
     '--target', 'web', '--out-dir', out, '--out-name', file,
@@ -63,6 +64,9 @@ export function sizeReport({ buildApps }) {
   if (buildApps) {
     rows.push(appSize('size-steady-echo', 'minimal Rust echo app on steadysocket'));
     rows.push(appSize('size-gloo-echo', 'minimal Rust echo app on gloo-net'));
+    // The same two with the npm package's small allocator (an app's own choice).
+    rows.push(appSize('size-steady-echo', '… on steadysocket, with lol_alloc', ['small-alloc']));
+    rows.push(appSize('size-gloo-echo', '… on gloo-net, with lol_alloc', ['small-alloc']));
   }
   return rows;
 }

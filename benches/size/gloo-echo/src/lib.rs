@@ -16,3 +16,8 @@ pub fn echo(url: &str) -> Result<(), JsValue> {
     });
     Ok(())
 }
+
+#[cfg(feature = "small-alloc")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
