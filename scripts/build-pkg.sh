@@ -8,6 +8,8 @@
 #                                    # cargo + wasm-bindgen step (no downloads:
 #                                    # --mode no-install uses the wasm-bindgen on
 #                                    # PATH; wasm-opt is off in Cargo.toml)
+#   NO_MINIFY=1 scripts/build-pkg.sh # release, but the JS bundle not minified (for
+#                                    # readable names in `npm run bench -- --profile`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -65,7 +67,7 @@ build() { # target dir entry node-entry
     # one JS file before the wasm. What browsers download is minified (a source map
     # with the readable sources sits beside it); a --dev build is not minified.
     local minify=()
-    [ "$profile" = release ] && minify=(--minify)
+    [ "$profile" = release ] && [ -z "${NO_MINIFY:-}" ] && minify=(--minify)
     node scripts/bundle.mjs "${minify[@]}" "$dir" steadysocket.js steadysocket.node.js
   elif [ "$profile" = release ]; then
     # Minified likewise, file by file: bundlers put these together themselves.
