@@ -378,12 +378,14 @@ impl<P: Payload + Clone> Peer<P> {
     }
 
     /// Whether the driver should call [`tick`](Peer::tick) about once a second: a
-    /// follower holding unacknowledged messages, or one that sees no open
-    /// connection (in case a frame that would have opened it was lost).
+    /// follower holding unacknowledged messages, one that sees no open
+    /// connection (in case a frame that would have opened it was lost), or one
+    /// that asked who leads and has no answer yet.
     pub fn wants_tick(&self) -> bool {
         self.role == Role::Follower
             && ((!self.held.is_empty() && self.leader.is_some())
-                || self.state.ready_state == ReadyState::Connecting)
+                || self.state.ready_state == ReadyState::Connecting
+                || (!self.synced && self.leader.is_some()))
     }
 
     /// The next thing to do.
@@ -552,7 +554,8 @@ impl<P: Payload + Clone> Peer<P> {
             };
             self.post(frame);
         }
-        if self.state.ready_state == ReadyState::Connecting {
+        // Connecting, or not sure who leads (its answer may have been lost).
+        if self.state.ready_state == ReadyState::Connecting || !self.synced {
             self.post(Frame::Hello { from: self.id });
         }
     }
@@ -662,13 +665,26 @@ impl<P: Payload + Clone> Peer<P> {
             }
             Frame::Leader { from } => {
                 if self.role == Role::Follower && self.leader != Some(from) {
+                    // A claim while another leader is known may be the last word of
+                    // a page that is gone (frames of different senders arrive in
+                    // any order): ask who leads. Only the lock's holder answers,
+                    // and its `State` settles it.
+                    let switching = self.leader.is_some();
                     self.follow(from, true);
+                    if switching {
+                        self.synced = false;
+                        self.asked = true;
+                        self.post(Frame::Hello { from: self.id });
+                    }
                 }
             }
             Frame::State { from, to, state } => {
                 if to == self.id && self.role == Role::Follower {
                     if self.leader != Some(from) {
-                        self.follow(from, false);
+                        // The leader that answered is the one: what was mirrored
+                        // of another ends as a reconnect does.
+                        let change = self.leader.is_some();
+                        self.follow(from, change);
                     }
                     self.synced = true;
                     self.asked = false;

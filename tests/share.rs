@@ -1216,3 +1216,27 @@ fn every_frame_round_trips() {
     })
     .is_none());
 }
+
+/// Found by `any_schedule_converges` (CI, 2026-12-02): after healing, a tab still
+/// followed a leader that had vanished (1002) while another (1001) led.
+#[test]
+fn a_tab_follows_the_leader_that_remains_after_a_vanish() {
+    use Step::*;
+    let steps = [
+        CloseTab(1),
+        Reconnect(1),
+        CloseTab(0),
+        NewTab,
+        Grant,
+        Grant,
+        Open,
+        Vanish(2),
+        Grant,
+    ];
+    let mut w = play(&steps, None);
+    w.heal();
+    check_server(&w, w.leaders <= 1);
+    if w.leader().is_some() {
+        check_converged(&w);
+    }
+}
