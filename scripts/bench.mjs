@@ -222,22 +222,13 @@ async function memory(context, page, server) {
     // The wasm instance, as the package makes it (its exports have one- or
     // two-letter names: the memory is found by its type).
     let memory;
-    const found = (exports) =>
-      (memory ??= Object.values(exports).find((v) => v instanceof WebAssembly.Memory));
+    // The package instantiates with `new WebAssembly.Instance` (the glue's initSync).
     const { Instance } = WebAssembly;
     WebAssembly.Instance = function (...args) {
       const made = new Instance(...args);
-      found(made.exports);
+      memory ??= Object.values(made.exports).find((v) => v instanceof WebAssembly.Memory);
       return made;
     };
-    for (const name of ['instantiate', 'instantiateStreaming']) {
-      const real = WebAssembly[name];
-      WebAssembly[name] = async (...args) => {
-        const made = await real.apply(WebAssembly, args);
-        found((made.instance ?? made).exports);
-        return made;
-      };
-    }
     const { SteadySocket } = await import('/pkg/steadysocket.js');
     if (!memory) throw new Error('bench: the package was loaded before its wasm memory could be found');
     window.__wasmMemory = () => memory.buffer.byteLength;

@@ -15,12 +15,12 @@ use super::listener::Listener;
 extern "C" {
     /// A `WebSocket` seen through one `send` and one `close` that take what they
     /// are given: one import each, where web-sys has one per argument list.
-    pub(crate) type AnySocket;
+    type AnySocket;
 
     /// `send` with any value the browser accepts, passed as it is (no copy
     /// through Rust strings or vectors).
     #[wasm_bindgen(method, catch)]
-    pub(crate) fn send(this: &AnySocket, data: &JsValue) -> Result<(), JsValue>;
+    fn send(this: &AnySocket, data: &JsValue) -> Result<(), JsValue>;
 
     /// `close(code, reason)`; `None` is passed as `undefined`, which WebIDL reads
     /// as a missing argument (`close()` sends a close frame without a code).
@@ -143,7 +143,7 @@ impl Drop for NativeSocket {
     fn drop(&mut self) {
         let state = self.ws.ready_state();
         if state == WebSocket::CONNECTING || state == WebSocket::OPEN {
-            let _ = self.ws.unchecked_ref::<AnySocket>().close(Some(1000), None);
+            self.close(Some(1000), "");
         }
         // `_listeners` drop after this: each removes itself, then frees its closure.
     }
