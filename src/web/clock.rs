@@ -5,9 +5,10 @@
 
 use std::cell::OnceCell;
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use web_sys::Performance;
 
+use super::prop;
 use crate::machine::Instant;
 
 thread_local! {
@@ -18,9 +19,11 @@ thread_local! {
 pub(crate) fn now() -> Instant {
     let ms = PERFORMANCE.with(|cell| {
         cell.get_or_init(|| {
-            js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
-                .ok()
-                .and_then(|p| p.dyn_into::<Performance>().ok())
+            // Anything with a `now` method (no `instanceof` import for it).
+            let p = prop::get(&js_sys::global(), "performance");
+            prop::get(&p, "now")
+                .is_function()
+                .then(|| p.unchecked_into::<Performance>())
         })
         .as_ref()
         .map_or_else(js_sys::Date::now, Performance::now)

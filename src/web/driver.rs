@@ -37,6 +37,7 @@ use web_sys::{BinaryType, WebSocket};
 use super::clock;
 use super::listener::Listener;
 use super::native::{NativeEvent, NativeSocket};
+use super::prop;
 use super::share::{self as io, ShareIo, Shared};
 use super::url;
 use crate::machine::{
@@ -559,9 +560,10 @@ impl<M: Outbound, O: Output> Driver<M, O> {
             NativeEvent::Message(_) => {} // handled above
             NativeEvent::Open => {
                 if let Some(native) = self.native(Some(socket)) {
+                    let ws = native.ws();
                     let opened = Opened {
-                        protocol: native.ws().protocol(),
-                        extensions: native.ws().extensions(),
+                        protocol: prop::string(ws, "protocol").unwrap_or_default(),
+                        extensions: prop::string(ws, "extensions").unwrap_or_default(),
                     };
                     *self.opened.borrow_mut() = opened;
                 }
@@ -1124,9 +1126,11 @@ impl Payload for Inbound {
 }
 
 /// `visibilitychange` (to visible), `online` and `pageshow` feed the core's resume
-/// input. In a worker only `online` exists.
+/// input. In a worker only `online` exists (a `pageshow` listener there never
+/// fires); a global that is not an event target (Node) gets none: its
+/// `addEventListener` call fails and `Listener::new` returns `None`.
 fn page_listeners<M: Outbound, O: Output>(me: Weak<Driver<M, O>>) -> Vec<Listener> {
-    let global = js_sys::global();
+    let global: JsValue = js_sys::global().into();
     let mut listeners = Vec::new();
     let resume = |me: Weak<Driver<M, O>>| {
         move |_: web_sys::Event| {
@@ -1135,42 +1139,33 @@ fn page_listeners<M: Outbound, O: Output>(me: Weak<Driver<M, O>>) -> Vec<Listene
             }
         }
     };
-    if let Some(target) = global.dyn_ref::<web_sys::EventTarget>() {
-        listeners.extend(Listener::new(target, "online", resume(me.clone())));
-        if global.dyn_ref::<web_sys::Window>().is_some() {
-            listeners.extend(Listener::new(target, "pageshow", resume(me.clone())));
-        }
-    }
-    if let Some(document) = global
-        .dyn_ref::<web_sys::Window>()
-        .and_then(web_sys::Window::document)
-    {
-        listeners.extend(Listener::new(
-            document.as_ref(),
-            "resume",
-            resume(me.clone()),
-        ));
+    let target = global.unchecked_ref::<web_sys::EventTarget>();
+    listeners.extend(Listener::new(target, "online", resume(me.clone())));
+    listeners.extend(Listener::new(target, "pageshow", resume(me.clone())));
+    let document = prop::get(&global, "document");
+    if document.is_object() {
+        let target = document.unchecked_ref::<web_sys::EventTarget>();
+        listeners.extend(Listener::new(target, "resume", resume(me.clone())));
         let doc = document.clone();
         let me = me.clone();
-        listeners.extend(Listener::new(
-            document.as_ref(),
-            "visibilitychange",
-            move |_| {
-                if doc.visibility_state() == web_sys::VisibilityState::Visible {
-                    if let Some(driver) = me.upgrade() {
-                        driver.on_resume();
-                    }
+        listeners.extend(Listener::new(target, "visibilitychange", move |_| {
+            if prop::string(&doc, "visibilityState").as_deref() == Some("visible") {
+                if let Some(driver) = me.upgrade() {
+                    driver.on_resume();
                 }
-            },
-        ));
+            }
+        }));
     }
     listeners
 }
 
 /// The message of a JS exception (`name: message`), or its string form.
 pub(crate) fn js_error_message(value: &JsValue) -> String {
-    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
-        return format!("{}: {}", String::from(e.name()), String::from(e.message()));
+    if value.is_object() {
+        if let Some(message) = prop::string(value, "message") {
+            let name = prop::string(value, "name").unwrap_or_else(|| "Error".to_owned());
+            return format!("{name}: {message}");
+        }
     }
     value
         .as_string()

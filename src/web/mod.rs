@@ -8,6 +8,7 @@ mod handshake;
 mod inbox;
 mod listener;
 pub(crate) mod native;
+pub(crate) mod prop;
 pub(crate) mod share;
 mod sink;
 mod socket;

@@ -7,9 +7,10 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use super::listener::Listener;
+use super::prop;
 
 #[wasm_bindgen]
 extern "C" {
@@ -45,16 +46,16 @@ pub(crate) enum NativeEvent {
     },
 }
 
-/// `code`, `reason` and `wasClean` of a close event that is not a `CloseEvent`
-/// (1006 and no reason where they are missing).
-fn close_fields(e: &web_sys::Event) -> (u16, String, bool) {
-    let get = |k: &str| js_sys::Reflect::get(e, &JsValue::from_str(k)).unwrap_or_default();
-    let code = get("code")
+/// `code`, `reason` and `wasClean` of a close event, read by name (a browser's
+/// `CloseEvent` or the event of a user's `WebSocket` class alike; 1006 and no reason
+/// where they are missing).
+fn close_fields(e: &JsValue) -> (u16, String, bool) {
+    let code = prop::get(e, "code")
         .as_f64()
         .filter(|c| (0.0..=65535.0).contains(c))
         .map_or(1006, |c| c as u16);
-    let reason = get("reason").as_string().unwrap_or_default();
-    (code, reason, get("wasClean").is_truthy())
+    let reason = prop::string(e, "reason").unwrap_or_default();
+    (code, reason, prop::get(e, "wasClean").is_truthy())
 }
 
 pub(crate) struct NativeSocket {
@@ -107,10 +108,7 @@ impl NativeSocket {
         let error = Listener::new(target, "error", move |_| f(NativeEvent::Error));
         let f = on_event;
         let close = Listener::new(target, "close", move |e| {
-            let (code, reason, was_clean) = match e.dyn_ref::<CloseEvent>() {
-                Some(c) => (c.code(), c.reason(), c.was_clean()),
-                None => close_fields(&e), // from a user's WebSocket class
-            };
+            let (code, reason, was_clean) = close_fields(&e);
             f(NativeEvent::Close {
                 code,
                 reason,

@@ -81,14 +81,9 @@ impl Payload for Shared {
 /// connects by itself.
 pub(crate) fn supported() -> bool {
     let global = js_sys::global();
-    let get = |target: &JsValue, key: &str| js_sys::Reflect::get(target, &key.into()).ok();
-    let request = get(&global, "navigator")
-        .filter(|n| n.is_object())
-        .and_then(|n| get(&n, "locks"))
-        .filter(|l| l.is_object())
-        .and_then(|l| get(&l, "request"));
-    let channel = get(&global, "BroadcastChannel");
-    request.is_some_and(|f| f.is_function()) && channel.is_some_and(|f| f.is_function())
+    let locks = super::prop::get(&super::prop::get(&global, "navigator"), "locks");
+    super::prop::get(&locks, "request").is_function()
+        && super::prop::get(&global, "BroadcastChannel").is_function()
 }
 
 /// A lock request of one generation: waiting, or granted (held until `release`).

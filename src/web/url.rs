@@ -5,7 +5,9 @@
 //! refused.
 
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
+
+use super::prop;
 
 #[wasm_bindgen]
 extern "C" {
@@ -17,10 +19,6 @@ extern "C" {
     /// one import where web-sys has two constructors.
     #[wasm_bindgen(catch, constructor, js_class = URL)]
     fn new(url: &str, base: Option<&str>) -> Result<Parsed, JsValue>;
-}
-
-fn parse(url: &str, base: Option<&str>) -> Result<web_sys::Url, JsValue> {
-    Parsed::new(url, base).map(JsCast::unchecked_into)
 }
 
 use crate::Error;
@@ -41,23 +39,26 @@ pub(crate) fn normalize(url: &str) -> Result<String, Error> {
 /// machinery on this path: the driver checks every provider's URL with it).
 pub(crate) fn check(url: &str) -> Result<String, String> {
     let bad = |reason: &str| reason.to_owned();
-    let parsed = parse(url, base().as_deref()).map_err(|_| bad("it is not a valid URL"))?;
-    match parsed.protocol().as_str() {
+    let parsed: JsValue = Parsed::new(url, base().as_deref())
+        .map_err(|_| bad("it is not a valid URL"))?
+        .into();
+    let scheme = |s: &str| prop::set(&parsed, "protocol", &JsValue::from_str(s));
+    match prop::string(&parsed, "protocol")
+        .unwrap_or_default()
+        .as_str()
+    {
         "ws:" | "wss:" => {}
-        "http:" => parsed.set_protocol("ws:"),
-        "https:" => parsed.set_protocol("wss:"),
+        "http:" => scheme("ws:"),
+        "https:" => scheme("wss:"),
         other => return Err(bad(&format!("the scheme must be ws: or wss:, not {other}"))),
     }
     if url.bytes().any(|b| b == b'#') {
         return Err(bad("a WebSocket URL may not have a fragment"));
     }
-    Ok(parsed.href())
+    Ok(prop::string(&parsed, "href").unwrap_or_default())
 }
 
 /// The page's URL, to resolve relative URLs against (none in a bare worker).
 fn base() -> Option<String> {
-    let location = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
-    js_sys::Reflect::get(&location, &JsValue::from_str("href"))
-        .ok()?
-        .as_string()
+    prop::string(&prop::get(&js_sys::global(), "location"), "href")
 }
