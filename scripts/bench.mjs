@@ -9,7 +9,7 @@
 //
 //   npm run bench                     # everything, 5 runs
 //   npm run bench -- --runs 3 --quick # fewer messages (a smoke run)
-//   npm run bench -- --only memory    # one section: throughput | size | memory
+//   npm run bench -- --only memory    # one section: throughput | dispatch | size | memory
 //   npm run bench -- --only throughput --workload flood   # one workload
 //   npm run bench -- --contenders 'SteadySocket (JS)'     # some contenders (and raw)
 //   npm run bench -- --profile 'SteadySocket (JS)' --workload flood
@@ -209,6 +209,120 @@ async function profile(context, page, server, contender) {
   return lines.join('\n');
 }
 
+/**
+ * The CPU a `message` costs, without a network: a test double for the native
+ * WebSocket (SteadySocket's `WebSocket` option) has the same 64 `MessageEvent`s
+ * dispatched on it, N at a time, in a loop, with one listener at the far end that
+ * reads `data`. "raw" is the double's own dispatch to that listener (what the browser
+ * does for a raw socket); each other row adds what its wrapper does per message. Each
+ * contender runs ROUNDS rounds in rotation; the best round is the figure (the least
+ * disturbed by GC and by other processes on this machine), the median beside it.
+ */
+async function dispatch(page) {
+  const n = scale(200000);
+  const rounds = Math.max(7, RUNS * 2);
+  return page.evaluate(
+    async ({ n, rounds }) => {
+      const { SteadySocket } = await import('/pkg/steadysocket.js');
+      class Double extends EventTarget {
+        constructor(url) {
+          super();
+          Object.assign(this, { url, readyState: 0, binaryType: 'blob', bufferedAmount: 0, protocol: '', extensions: '' });
+          setTimeout(() => {
+            this.readyState = 1;
+            this.dispatchEvent(new Event('open'));
+          });
+        }
+        send() {}
+        close() {
+          this.readyState = 3;
+        }
+      }
+      const events = Array.from({ length: 64 }, (_, i) => new MessageEvent('message', { data: String(i).padStart(64, 'x') }));
+      // Each contender's far-end listener counts what reached it (checked below).
+      const got = {};
+      const reader = (name) => {
+        got[name] = 0;
+        return (e) => {
+          if (e.data.length === 64) got[name]++;
+        };
+      };
+      class FloorEvent extends MessageEvent {
+        #data;
+        constructor(data) {
+          super('message');
+          this.#data = data;
+        }
+        get data() {
+          return this.#data;
+        }
+      }
+      const steady = async (name, options) => {
+        let double;
+        const s = new SteadySocket('ws://127.0.0.1:9/', [], {
+          ...options,
+          WebSocket: class extends Double {
+            constructor(url) {
+              super(url);
+              double = this;
+            }
+          },
+        });
+        await new Promise((resolve) => s.addEventListener('open', resolve, { once: true }));
+        s.addEventListener('message', reader(name));
+        return double;
+      };
+      const raw = new Double('');
+      raw.addEventListener('message', reader('raw'));
+      const floorOuter = new EventTarget();
+      floorOuter.addEventListener('message', reader('EventTarget floor'));
+      const floor = new Double('');
+      floor.addEventListener('message', (e) => floorOuter.dispatchEvent(new FloorEvent(e.data)));
+      const targets = {
+        raw,
+        'EventTarget floor': floor,
+        'SteadySocket (JS)': await steady('SteadySocket (JS)', {}),
+        'SteadySocket (JS), heartbeat on': await steady('SteadySocket (JS), heartbeat on', { heartbeatInterval: 60000 }),
+      };
+      const names = Object.keys(targets);
+      const us = Object.fromEntries(names.map((k) => [k, []]));
+      for (let round = 0; round < rounds; round++) {
+        for (let i = 0; i < names.length; i++) {
+          const name = names[(i + round) % names.length];
+          const target = targets[name];
+          const t0 = performance.now();
+          for (let j = 0; j < n; j++) target.dispatchEvent(events[j & 63]);
+          us[name].push(((performance.now() - t0) * 1000) / n);
+          await new Promise((resolve) => setTimeout(resolve));
+        }
+      }
+      for (const name of names) {
+        if (got[name] !== n * rounds) throw new Error(`bench: ${name} delivered ${got[name]} of ${n * rounds} messages`);
+      }
+      return { n, rounds, us };
+    },
+    { n, rounds },
+  );
+}
+
+function printDispatch(d) {
+  const stat = (v) => {
+    const s = [...v].sort((a, b) => a - b);
+    return { best: s[0], median: s[s.length >> 1], max: s.at(-1) };
+  };
+  const raw = stat(d.us.raw).best;
+  const lines = [
+    `\n${d.n} messages per round, ${d.rounds} rounds each; µs per message.\n`,
+    '| contender | best | beyond raw | median | worst |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const [name, v] of Object.entries(d.us)) {
+    const s = stat(v);
+    lines.push(`| ${name} | ${fmt(s.best, 2)} | ${name === 'raw' ? '' : `+${fmt(s.best - raw, 2)}`} | ${fmt(s.median, 2)} | ${fmt(s.max, 2)} |`);
+  }
+  return lines.join('\n');
+}
+
 async function memory(context, page, server) {
   const cdp = await context.newCDPSession(page);
   await cdp.send('HeapProfiler.enable');
@@ -323,7 +437,7 @@ async function main() {
     for (const r of result.size) out += `| ${r.name} | ${kb(r.wasmGz)} | ${kb(r.jsGz)} | ${kb(r.wasmGz + r.jsGz)} |\n`;
   }
 
-  if (ONLY === 'all' || ONLY === 'throughput' || ONLY === 'memory') {
+  if (ONLY === 'all' || ONLY === 'throughput' || ONLY === 'dispatch' || ONLY === 'memory') {
     const server = await startBenchServer();
     const browser = await launch();
     try {
@@ -336,6 +450,11 @@ async function main() {
       if (ONLY === 'all' || ONLY === 'throughput') {
         result.throughput = await throughput(page, server);
         out += `\n## Throughput and latency\n${printThroughput(result.throughput)}\n`;
+      }
+      if (ONLY === 'all' || ONLY === 'dispatch') {
+        console.error('bench: dispatch…');
+        result.dispatch = await dispatch(page);
+        out += `\n## CPU per message, no network (a test-double WebSocket)\n${printDispatch(result.dispatch)}\n`;
       }
       if (ONLY === 'all' || ONLY === 'memory') {
         console.error('bench: memory…');
