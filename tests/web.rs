@@ -575,6 +575,38 @@ async fn online_and_pageshow_cut_a_long_backoff_wait_short() {
 }
 
 #[wasm_bindgen_test]
+async fn visibilitychange_to_visible_and_resume_cut_a_long_backoff_wait_short() {
+    let document = web_sys::window()
+        .expect("a window")
+        .document()
+        .expect("a document");
+    // A headless page is visible: its `visibilitychange` is the one to a visible page.
+    assert_eq!(
+        document.visibility_state(),
+        web_sys::VisibilityState::Visible
+    );
+    for kind in ["visibilitychange", "resume"] {
+        let server = Server::new("reject=503").await;
+        let mut config = fast();
+        config.min_reconnection_delay = ms(60_000); // far longer than the test
+        config.max_reconnection_delay = ms(60_000);
+        let socket = connect(&server.url, config);
+        let rec = Recorder::start(&socket);
+        rec.wait_for(2000, "backoff", |e| matches!(e, Event::Reconnecting { .. }))
+            .await;
+        server.ctl("mode?reject=0").await;
+        let event = web_sys::Event::new(kind).expect("an event");
+        document.dispatch_event(&event).expect("dispatched");
+        within(2000, socket.opened())
+            .await
+            .unwrap_or_else(|| panic!("`{kind}` on the document did not start the next attempt"))
+            .unwrap();
+        socket.close(1000, "").unwrap();
+        server.delete().await;
+    }
+}
+
+#[wasm_bindgen_test]
 async fn resuming_probes_an_open_connection_with_a_heartbeat_at_once() {
     let server = Server::new("").await;
     let mut config = fast();
