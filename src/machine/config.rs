@@ -193,38 +193,50 @@ pub enum Field {
 
 impl Field {
     /// The field's name on [`Config`].
+    // Two matches, not one table of pairs: an app that uses only one kind of name
+    // (a Rust app, or the npm package) links only that one's strings.
     #[must_use]
     pub fn rust_name(self) -> &'static str {
-        self.names().0
+        match self {
+            Field::MinReconnectionDelay => "min_reconnection_delay",
+            Field::MaxReconnectionDelay => "max_reconnection_delay",
+            Field::ReconnectionDelayGrowFactor => "reconnection_delay_grow_factor",
+            Field::ReconnectionJitter => "reconnection_jitter",
+            Field::ConnectionTimeout => "connection_timeout",
+            Field::MinUptime => "min_uptime",
+            Field::MaxRetries => "max_retries",
+            Field::MaxEnqueuedMessages => "max_enqueued_messages",
+            Field::MaxEnqueuedBytes => "max_enqueued_bytes",
+            Field::CloseTimeout => "close_timeout",
+            Field::StopOnCloseCodes => "stop_on_close_codes",
+            Field::HeartbeatInterval => "heartbeat_interval",
+            Field::HeartbeatTimeout => "heartbeat_timeout",
+            Field::HeartbeatMessage => "heartbeat_message",
+            Field::HeartbeatResponse => "heartbeat_response",
+            Field::MaxUnread => "max_unread",
+        }
     }
 
     /// The option's name in the JS `options` object.
     #[must_use]
     pub fn js_name(self) -> &'static str {
-        self.names().1
-    }
-
-    fn names(self) -> (&'static str, &'static str) {
         match self {
-            Field::MinReconnectionDelay => ("min_reconnection_delay", "minReconnectionDelay"),
-            Field::MaxReconnectionDelay => ("max_reconnection_delay", "maxReconnectionDelay"),
-            Field::ReconnectionDelayGrowFactor => (
-                "reconnection_delay_grow_factor",
-                "reconnectionDelayGrowFactor",
-            ),
-            Field::ReconnectionJitter => ("reconnection_jitter", "reconnectionJitter"),
-            Field::ConnectionTimeout => ("connection_timeout", "connectionTimeout"),
-            Field::MinUptime => ("min_uptime", "minUptime"),
-            Field::MaxRetries => ("max_retries", "maxRetries"),
-            Field::MaxEnqueuedMessages => ("max_enqueued_messages", "maxEnqueuedMessages"),
-            Field::MaxEnqueuedBytes => ("max_enqueued_bytes", "maxEnqueuedBytes"),
-            Field::CloseTimeout => ("close_timeout", "closeTimeout"),
-            Field::StopOnCloseCodes => ("stop_on_close_codes", "stopOnCloseCodes"),
-            Field::HeartbeatInterval => ("heartbeat_interval", "heartbeatInterval"),
-            Field::HeartbeatTimeout => ("heartbeat_timeout", "heartbeatTimeout"),
-            Field::HeartbeatMessage => ("heartbeat_message", "heartbeatMessage"),
-            Field::HeartbeatResponse => ("heartbeat_response", "heartbeatResponse"),
-            Field::MaxUnread => ("max_unread", "maxUnread"),
+            Field::MinReconnectionDelay => "minReconnectionDelay",
+            Field::MaxReconnectionDelay => "maxReconnectionDelay",
+            Field::ReconnectionDelayGrowFactor => "reconnectionDelayGrowFactor",
+            Field::ReconnectionJitter => "reconnectionJitter",
+            Field::ConnectionTimeout => "connectionTimeout",
+            Field::MinUptime => "minUptime",
+            Field::MaxRetries => "maxRetries",
+            Field::MaxEnqueuedMessages => "maxEnqueuedMessages",
+            Field::MaxEnqueuedBytes => "maxEnqueuedBytes",
+            Field::CloseTimeout => "closeTimeout",
+            Field::StopOnCloseCodes => "stopOnCloseCodes",
+            Field::HeartbeatInterval => "heartbeatInterval",
+            Field::HeartbeatTimeout => "heartbeatTimeout",
+            Field::HeartbeatMessage => "heartbeatMessage",
+            Field::HeartbeatResponse => "heartbeatResponse",
+            Field::MaxUnread => "maxUnread",
         }
     }
 }
@@ -488,5 +500,39 @@ mod tests {
         assert_eq!(Field::MaxRetries.js_name(), "maxRetries");
         assert_eq!(Field::MaxRetries.rust_name(), "max_retries");
         assert_eq!(Field::MinUptime.to_string(), "min_uptime");
+        // The two lists agree: each JS name is its Rust name in camelCase.
+        let all = [
+            Field::MinReconnectionDelay,
+            Field::MaxReconnectionDelay,
+            Field::ReconnectionDelayGrowFactor,
+            Field::ReconnectionJitter,
+            Field::ConnectionTimeout,
+            Field::MinUptime,
+            Field::MaxRetries,
+            Field::MaxEnqueuedMessages,
+            Field::MaxEnqueuedBytes,
+            Field::CloseTimeout,
+            Field::StopOnCloseCodes,
+            Field::HeartbeatInterval,
+            Field::HeartbeatTimeout,
+            Field::HeartbeatMessage,
+            Field::HeartbeatResponse,
+            Field::MaxUnread,
+        ];
+        for field in all {
+            let mut camel = String::new();
+            let mut upper = false;
+            for c in field.rust_name().chars() {
+                match c {
+                    '_' => upper = true,
+                    c if upper => {
+                        camel.push(c.to_ascii_uppercase());
+                        upper = false;
+                    }
+                    c => camel.push(c),
+                }
+            }
+            assert_eq!(field.js_name(), camel, "{field:?}");
+        }
     }
 }
