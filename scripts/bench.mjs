@@ -247,16 +247,7 @@ async function dispatch(page) {
           if (e.data.length === 64) got[name]++;
         };
       };
-      class FloorEvent extends MessageEvent {
-        #data;
-        constructor(data) {
-          super('message');
-          this.#data = data;
-        }
-        get data() {
-          return this.#data;
-        }
-      }
+      const { FloorMessageEvent } = await import('/bench/workloads.js');
       const steady = async (name, options) => {
         let double;
         const s = new SteadySocket('ws://127.0.0.1:9/', [], {
@@ -277,7 +268,7 @@ async function dispatch(page) {
       const floorOuter = new EventTarget();
       floorOuter.addEventListener('message', reader('EventTarget floor'));
       const floor = new Double('');
-      floor.addEventListener('message', (e) => floorOuter.dispatchEvent(new FloorEvent(e.data)));
+      floor.addEventListener('message', (e) => floorOuter.dispatchEvent(new FloorMessageEvent(e.data)));
       const targets = {
         raw,
         'EventTarget floor': floor,

@@ -552,25 +552,33 @@ fn fire_on_window(kind: &str) {
     window.dispatch_event(&event).expect("dispatched");
 }
 
+/// With a backoff wait far longer than the test, a `kind` event on `target` must
+/// start the next attempt at once.
+async fn resume_cut_on(target: &web_sys::EventTarget, kind: &str) {
+    let server = Server::new("reject=503").await;
+    let mut config = fast();
+    config.min_reconnection_delay = ms(60_000); // far longer than the test
+    config.max_reconnection_delay = ms(60_000);
+    let socket = connect(&server.url, config);
+    let rec = Recorder::start(&socket);
+    rec.wait_for(2000, "backoff", |e| matches!(e, Event::Reconnecting { .. }))
+        .await;
+    server.ctl("mode?reject=0").await;
+    let event = web_sys::Event::new(kind).expect("an event");
+    target.dispatch_event(&event).expect("dispatched");
+    within(2000, socket.opened())
+        .await
+        .unwrap_or_else(|| panic!("`{kind}` did not start the next attempt"))
+        .unwrap();
+    socket.close(1000, "").unwrap();
+    server.delete().await;
+}
+
 #[wasm_bindgen_test]
 async fn online_and_pageshow_cut_a_long_backoff_wait_short() {
+    let window = web_sys::window().expect("a window");
     for kind in ["online", "pageshow"] {
-        let server = Server::new("reject=503").await;
-        let mut config = fast();
-        config.min_reconnection_delay = ms(60_000); // far longer than the test
-        config.max_reconnection_delay = ms(60_000);
-        let socket = connect(&server.url, config);
-        let rec = Recorder::start(&socket);
-        rec.wait_for(2000, "backoff", |e| matches!(e, Event::Reconnecting { .. }))
-            .await;
-        server.ctl("mode?reject=0").await;
-        fire_on_window(kind);
-        within(2000, socket.opened())
-            .await
-            .unwrap_or_else(|| panic!("`{kind}` did not start the next attempt"))
-            .unwrap();
-        socket.close(1000, "").unwrap();
-        server.delete().await;
+        resume_cut_on(&window, kind).await;
     }
 }
 
@@ -586,23 +594,7 @@ async fn visibilitychange_to_visible_and_resume_cut_a_long_backoff_wait_short() 
         web_sys::VisibilityState::Visible
     );
     for kind in ["visibilitychange", "resume"] {
-        let server = Server::new("reject=503").await;
-        let mut config = fast();
-        config.min_reconnection_delay = ms(60_000); // far longer than the test
-        config.max_reconnection_delay = ms(60_000);
-        let socket = connect(&server.url, config);
-        let rec = Recorder::start(&socket);
-        rec.wait_for(2000, "backoff", |e| matches!(e, Event::Reconnecting { .. }))
-            .await;
-        server.ctl("mode?reject=0").await;
-        let event = web_sys::Event::new(kind).expect("an event");
-        document.dispatch_event(&event).expect("dispatched");
-        within(2000, socket.opened())
-            .await
-            .unwrap_or_else(|| panic!("`{kind}` on the document did not start the next attempt"))
-            .unwrap();
-        socket.close(1000, "").unwrap();
-        server.delete().await;
+        resume_cut_on(&document, kind).await;
     }
 }
 

@@ -123,7 +123,8 @@ class Redispatch extends EventTarget {
   }
 }
 
-class FloorMessageEvent extends MessageEvent {
+/** The floor's message event, as SteadySocket builds its own (also used by `--only dispatch`). */
+export class FloorMessageEvent extends MessageEvent {
   #data;
   constructor(data) {
     super('message');
