@@ -17,6 +17,7 @@ use web_sys::BinaryType;
 
 use crate::machine::{Delivery, Event, SendOptions};
 use crate::web::driver::{js_error_message, Driver, Output, Resolver, Setup, Target};
+use crate::web::prop;
 use crate::web::url;
 use payload::JsPayload;
 
@@ -64,9 +65,7 @@ impl Output for JsOutput {
 
     fn event(&self, event: Event) {
         let detail = js_sys::Object::new();
-        let set = |k: &str, v: JsValue| {
-            let _ = js_sys::Reflect::set(&detail, &JsValue::from_str(k), &v);
-        };
+        let set = |k: &str, v: JsValue| prop::set(&detail, k, &v);
         let kind = match event {
             Event::Connecting { attempt } => {
                 set("attempt", attempt.into());

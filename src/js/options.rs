@@ -9,6 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::errors::{range_error, type_error};
 use crate::machine::{CloseInfo, Config, QueueOverflow};
 use crate::web::driver::{js_error_message, Hook, HookCall, Predicate};
+use crate::web::prop;
 
 /// The parsed options.
 pub(crate) struct Options {
@@ -162,9 +163,7 @@ struct Reader<'a>(&'a JsValue);
 impl Reader<'_> {
     /// The option's value; `None` when absent, undefined or null.
     fn get(&self, name: &str) -> Option<JsValue> {
-        js_sys::Reflect::get(self.0, &JsValue::from_str(name))
-            .ok()
-            .filter(|v| !v.is_undefined() && !v.is_null())
+        Some(prop::get(self.0, name)).filter(|v| !v.is_undefined() && !v.is_null())
     }
 
     fn range(&self, name: &str, what: &str, value: f64) -> JsValue {
@@ -292,9 +291,7 @@ fn predicate(f: JsValue) -> Result<Predicate, JsValue> {
         .map_err(|_| type_error("SteadySocket option shouldReconnect must be a function"))?;
     Ok(Rc::new(move |close: &CloseInfo| {
         let event = js_sys::Object::new();
-        let set = |k: &str, v: JsValue| {
-            let _ = js_sys::Reflect::set(&event, &JsValue::from_str(k), &v);
-        };
+        let set = |k: &str, v: JsValue| prop::set(&event, k, &v);
         set("code", JsValue::from(close.code));
         set("reason", JsValue::from_str(&close.reason));
         set("wasClean", JsValue::from(close.was_clean));

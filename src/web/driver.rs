@@ -1161,11 +1161,10 @@ fn page_listeners<M: Outbound, O: Output>(me: Weak<Driver<M, O>>) -> Vec<Listene
 
 /// The message of a JS exception (`name: message`), or its string form.
 pub(crate) fn js_error_message(value: &JsValue) -> String {
-    if value.is_object() {
-        if let Some(message) = prop::string(value, "message") {
-            let name = prop::string(value, "name").unwrap_or_else(|| "Error".to_owned());
-            return format!("{name}: {message}");
-        }
+    // A primitive has no properties (`Reflect.get` throws: `None`).
+    if let Some(message) = prop::string(value, "message") {
+        let name = prop::string(value, "name").unwrap_or_else(|| "Error".to_owned());
+        return format!("{name}: {message}");
     }
     value
         .as_string()

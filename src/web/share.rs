@@ -16,6 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortController, BroadcastChannel};
 
 use super::listener::Listener;
+use super::prop;
 use crate::machine::Payload;
 use crate::share::{Frame, Wire, VERSION};
 
@@ -81,9 +82,9 @@ impl Payload for Shared {
 /// connects by itself.
 pub(crate) fn supported() -> bool {
     let global = js_sys::global();
-    let locks = super::prop::get(&super::prop::get(&global, "navigator"), "locks");
-    super::prop::get(&locks, "request").is_function()
-        && super::prop::get(&global, "BroadcastChannel").is_function()
+    let locks = prop::get(&prop::get(&global, "navigator"), "locks");
+    prop::get(&locks, "request").is_function()
+        && prop::get(&global, "BroadcastChannel").is_function()
 }
 
 /// A lock request of one generation: waiting, or granted (held until `release`).
@@ -118,8 +119,10 @@ impl ShareIo {
         on_frame: impl FnMut(JsValue) + 'static,
     ) -> Option<ShareIo> {
         let global = js_sys::global();
-        let navigator = js_sys::Reflect::get(&global, &"navigator".into()).ok()?;
-        let locks = js_sys::Reflect::get(&navigator, &"locks".into()).ok()?;
+        let locks = prop::get(&prop::get(&global, "navigator"), "locks");
+        if !locks.is_object() {
+            return None;
+        }
         let name = ["steadysocket:", name].concat();
         let channel = BroadcastChannel::new(&name).ok()?;
         let mut on_frame = on_frame;
@@ -154,7 +157,7 @@ impl ShareIo {
         let controller = AbortController::new().ok();
         let options = js_sys::Object::new();
         if let Some(c) = &controller {
-            let _ = js_sys::Reflect::set(&options, &"signal".into(), &c.signal());
+            prop::set(&options, "signal", &c.signal());
         }
         let release = Rc::new(RefCell::new(None));
         let cell = release.clone();
